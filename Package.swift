@@ -1,0 +1,66 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "SupportHost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "support-host", targets: ["support-host"]),
+        .library(name: "PluginAPI", targets: ["PluginAPI"]),
+        .library(name: "SupportHost", targets: ["SupportHost"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The types of swift-subprocess's API (FileDescriptor, FilePath) come from here.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // The contract a plug-in is written against: Foundation only.
+        .target(name: "PluginAPI", path: "Sources/PluginAPI"),
+
+        // The one C call Swift cannot make (prctl is variadic).
+        .target(name: "CSupport", path: "Sources/CSupport"),
+
+        .target(name: "Ping", dependencies: ["PluginAPI"], path: "Sources/Plugins/Ping"),
+        .target(
+            name: "Discover",
+            dependencies: ["PluginAPI", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Plugins/Discover"
+        ),
+        .target(
+            name: "Test",
+            dependencies: ["PluginAPI", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Plugins/Test"
+        ),
+        .target(name: "CPANMirror", dependencies: ["PluginAPI"], path: "Sources/Plugins/CPANMirror"),
+
+        .target(
+            name: "SupportHost",
+            dependencies: [
+                "PluginAPI", "Ping", "Discover", "Test", "CPANMirror", "CSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "support-host",
+            dependencies: [
+                "SupportHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "SupportHostTests",
+            dependencies: ["SupportHost", "PluginAPI", "Test", "Discover", "CPANMirror", "Ping"]
+        ),
+    ]
+)

@@ -1,0 +1,9 @@
+#ifndef SUPPORT_HOST_CSUPPORT_H
+#define SUPPORT_HOST_CSUPPORT_H
+
+/// Makes this process a child subreaper (Linux): orphaned descendants of the guest are
+/// re-parented to the host instead of init, so the host can find and end them.
+/// Returns 0 on success, -1 where unsupported.
+int csupport_become_subreaper(void);
+
+#endif

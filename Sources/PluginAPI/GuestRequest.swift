@@ -1,0 +1,40 @@
+import Foundation
+
+/// One request from the guest, as the dispatcher routed it to a plug-in.
+///
+/// The path is raw (not percent-decoded): a plug-in that maps paths to files decodes it exactly
+/// once, under its own rules.
+public struct GuestRequest: Sendable {
+    /// `GET`, `HEAD`, `PUT`, `POST`.
+    public var method: String
+    /// The raw path, without the query string.
+    public var path: String
+    /// The raw query string, without `?`; empty when there is none.
+    public var query: String
+    /// The namespace that matched.
+    public var namespace: Namespace
+    /// The part of `path` after a matched prefix, starting with `/` (or empty).
+    public var subpath: String
+    /// Header fields in the order they came; names compare case-insensitively through `header(_:)`.
+    public var headers: [(name: String, value: String)]
+    /// The `Content-Length` the client announced, if any.
+    public var contentLength: Int64?
+
+    public init(
+        method: String, path: String, query: String = "", namespace: Namespace, subpath: String,
+        headers: [(name: String, value: String)] = [], contentLength: Int64? = nil
+    ) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.namespace = namespace
+        self.subpath = subpath
+        self.headers = headers
+        self.contentLength = contentLength
+    }
+
+    /// The first value of a header field, by case-insensitive name.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}

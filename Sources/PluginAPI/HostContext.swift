@@ -1,0 +1,81 @@
+import Foundation
+
+/// What the host gives a plug-in: the run directory, the configuration, the journal and a way
+/// to tell the run what happened.
+///
+/// Each plug-in gets its own context, so what it records carries its name as the source.
+public protocol HostContext: Sendable {
+    /// The run directory; `resultsDirectory` is where captured files go.
+    var runDirectory: URL { get }
+    /// The run's configuration (the job).
+    var configuration: RunConfiguration { get }
+
+    /// Appends a record to the journal; buffered, so it reaches disk within about a second.
+    func record(_ kind: String, _ fields: [String: JSONValue])
+
+    /// Appends a record and returns only once it, and everything before it, is on stable storage.
+    /// Answer an upload with 2xx only after this returns.
+    func recordDurably(_ kind: String, _ fields: [String: JSONValue]) async throws
+
+    /// Tells the run something it decides on (the guest started, a result arrived).
+    func notify(_ event: RunEvent)
+}
+
+extension HostContext {
+    /// `RUN_DIR/results`, where result files are stored.
+    public var resultsDirectory: URL { runDirectory.appendingPathComponent("results", isDirectory: true) }
+}
+
+/// What a plug-in tells the run. Only the host decides that a run is over.
+public enum RunEvent: Sendable, Equatable {
+    /// A startup ping; `bootID` is the guest's `X-Boot-Id`, if it sent one.
+    case guestPinged(bootID: String?)
+    /// A result file is complete and on stable storage.
+    case resultStored(path: String)
+}
+
+/// The settings of one run that plug-ins read: result paths, mirrors, limits and free-form
+/// settings for plug-ins outside this package.
+public struct RunConfiguration: Sendable, Codable, Equatable {
+    /// The result paths the guest may `PUT`.
+    public var results: [ResultPath]
+    /// Directories mounted read-only under URL prefixes.
+    public var mirrors: [MirrorMount]
+    /// The largest result file accepted, in bytes.
+    public var maxResultSize: Int64
+    /// Settings for third-party plug-ins, by plug-in name.
+    public var settings: [String: JSONValue]
+
+    public init(results: [ResultPath] = [], mirrors: [MirrorMount] = [], maxResultSize: Int64 = 1 << 30, settings: [String: JSONValue] = [:]) {
+        self.results = results
+        self.mirrors = mirrors
+        self.maxResultSize = maxResultSize
+        self.settings = settings
+    }
+}
+
+/// A path the guest may `PUT` a result file to.
+public struct ResultPath: Sendable, Codable, Equatable, Hashable {
+    /// The URL path, starting with `/`.
+    public var path: String
+    /// A run is complete only when every required result has arrived.
+    public var required: Bool
+
+    public init(path: String, required: Bool) {
+        self.path = path
+        self.required = required
+    }
+}
+
+/// A host directory served read-only under a URL prefix.
+public struct MirrorMount: Sendable, Codable, Equatable, Hashable {
+    /// The URL prefix, starting with `/` and without a trailing `/`, e.g. `/cpan`.
+    public var prefix: String
+    /// The absolute directory served.
+    public var directory: String
+
+    public init(prefix: String, directory: String) {
+        self.prefix = prefix
+        self.directory = directory
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// One record of the run's append-only journal.
+///
+/// The journal is the source of truth of a run: the report is rebuilt from it, and after a host
+/// crash every plug-in replays its own entries through its `recover` hook.
+public struct JournalEntry: Sendable, Codable, Hashable {
+    /// Position in the journal, from 1, without gaps.
+    public var seq: UInt64
+    /// Seconds since the run was prepared, from a monotonic clock.
+    public var time: Double
+    /// Wall-clock time of the record (ISO 8601, UTC), for people only.
+    public var wall: String
+    /// Who wrote it: `host`, or a plug-in's name.
+    public var source: String
+    /// What happened, e.g. `guest-launched`, `request`, `result-stored`.
+    public var kind: String
+    /// The details, specific to the kind.
+    public var fields: [String: JSONValue]
+
+    public init(seq: UInt64, time: Double, wall: String, source: String, kind: String, fields: [String: JSONValue]) {
+        self.seq = seq
+        self.time = time
+        self.wall = wall
+        self.source = source
+        self.kind = kind
+        self.fields = fields
+    }
+}

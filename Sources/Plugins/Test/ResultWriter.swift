@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Streams one upload into a temporary file in `results/`, hashing as it goes, and moves it into
+/// place only when it is whole and on stable storage.
+struct ResultWriter {
+    let directory: URL
+    let temporaryURL: URL
+    private let fd: Int32
+    private var hasher = SHA256()
+    private(set) var size: Int64 = 0
+
+    init(directory: URL) throws {
+        self.directory = directory
+        temporaryURL = directory.appendingPathComponent(".partial-\(UUID().uuidString)")
+        fd = open(temporaryURL.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXFailure("open \(temporaryURL.path)", errno) }
+    }
+
+    mutating func write(_ chunk: Data) throws {
+        try chunk.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw POSIXFailure("write \(temporaryURL.path)", errno)
+                }
+                offset += written
+            }
+        }
+        hasher.update(data: chunk)
+        size += Int64(chunk.count)
+    }
+
+    /// Makes the file durable and renames it to `name`; returns the hex SHA-256.
+    func commit(as name: String) throws -> String {
+        guard fsync(fd) == 0 else { throw POSIXFailure("fsync \(temporaryURL.path)", errno) }
+        close(fd)
+        let final = directory.appendingPathComponent(name)
+        guard rename(temporaryURL.path, final.path) == 0 else { throw POSIXFailure("rename to \(final.path)", errno) }
+        let dir = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The digest so far, without committing (for comparing a repeat).
+    var digest: String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
+
+    func discard() {
+        close(fd)
+        unlink(temporaryURL.path)
+    }
+}
+
+struct POSIXFailure: Error, CustomStringConvertible {
+    let operation: String
+    let code: Int32
+    init(_ operation: String, _ code: Int32) {
+        self.operation = operation
+        self.code = code
+    }
+    var description: String { "\(operation): \(String(cString: strerror(code)))" }
+}

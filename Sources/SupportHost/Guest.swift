@@ -1,0 +1,93 @@
+import Foundation
+import PluginAPI
+import Subprocess
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the guest process ended.
+enum GuestExit: Sendable, Equatable {
+    case exited(Int32)
+    case signalled(Int32)
+
+    var fields: [String: JSONValue] {
+        switch self {
+        case .exited(let code): return ["exit_status": .int(Int64(code))]
+        case .signalled(let signal): return ["signal": .int(Int64(signal)), "signal_name": .string(Guest.signalName(signal))]
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .exited(let code): return "exit status \(code)"
+        case .signalled(let signal): return "killed by \(Guest.signalName(signal))"
+        }
+    }
+}
+
+/// Launches the guest command in its own process group, its stdout and stderr appended to the
+/// console file, and reports its pid and its end.
+enum Guest {
+    /// Runs `argv` until it exits. `launched` receives the pid (which is also the process group
+    /// id) as soon as the process exists.
+    static func run(
+        argv: [String], environment: [String: String], console: URL,
+        launched: @escaping @Sendable (pid_t) -> Void
+    ) async throws -> GuestExit {
+        let fd = open(console.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw GuestLaunchError.console(console.path, String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var options = PlatformOptions()
+        // A process group of its own: the stop sequence signals the whole group.
+        options.processGroupID = 0
+        var overrides: [Environment.Key: String?] = [:]
+        for (key, value) in environment { overrides[Environment.Key(rawValue: key)!] = value }
+        let executable: Executable = argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0])
+        let consoleOutput = FileDescriptor(rawValue: fd)
+        let result = try await Subprocess.run(
+            executable,
+            arguments: Arguments(Array(argv.dropFirst())),
+            environment: .inherit.updating(overrides),
+            platformOptions: options,
+            input: .none,
+            output: .fileDescriptor(consoleOutput, closeAfterSpawningProcess: false),
+            error: .fileDescriptor(consoleOutput, closeAfterSpawningProcess: false)
+        ) { execution in
+            launched(execution.processIdentifier.value)
+        }
+        switch result.terminationStatus {
+        case .exited(let code): return .exited(code)
+        case .signaled(let signal): return .signalled(signal)
+        }
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGHUP: return "SIGHUP"
+        case SIGINT: return "SIGINT"
+        case SIGQUIT: return "SIGQUIT"
+        case SIGILL: return "SIGILL"
+        case SIGABRT: return "SIGABRT"
+        case SIGBUS: return "SIGBUS"
+        case SIGFPE: return "SIGFPE"
+        case SIGKILL: return "SIGKILL"
+        case SIGSEGV: return "SIGSEGV"
+        case SIGPIPE: return "SIGPIPE"
+        case SIGALRM: return "SIGALRM"
+        case SIGTERM: return "SIGTERM"
+        default: return "signal \(signal)"
+        }
+    }
+}
+
+enum GuestLaunchError: Error, CustomStringConvertible {
+    case console(String, String)
+
+    var description: String {
+        switch self {
+        case .console(let path, let reason): return "cannot open console file \(path): \(reason)"
+        }
+    }
+}

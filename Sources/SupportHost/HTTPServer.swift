@@ -1,0 +1,63 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// What every connection's dispatcher shares: the routes, the journal, the activity clock.
+final class ServerServices: Sendable {
+    let router: Router
+    let journal: Journal
+    let activity: Activity
+    let clock: RunClock
+
+    init(router: Router, journal: Journal, activity: Activity, clock: RunClock) {
+        self.router = router
+        self.journal = journal
+        self.activity = activity
+        self.clock = clock
+    }
+}
+
+/// The HTTP server the guest talks to: SwiftNIO's HTTP/1.1 codec with one `HTTPDispatcher` per
+/// connection, bound to one address for the whole run.
+final class HTTPServer: Sendable {
+    let channel: any Channel
+    let group: MultiThreadedEventLoopGroup
+
+    /// The address actually bound (the port is known even when 0 was asked for).
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    private init(channel: any Channel, group: MultiThreadedEventLoopGroup) {
+        self.channel = channel
+        self.group = group
+    }
+
+    static func start(host: String, port: Int, services: ServerServices) async throws -> HTTPServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    try sync.addHandler(HTTPDispatcher(services: services))
+                }
+            }
+        do {
+            let channel = try await bootstrap.bind(host: host, port: port).get()
+            return HTTPServer(channel: channel, group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Stops accepting, closes every connection and the event loops.
+    func stop() async {
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import PluginAPI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The run's append-only journal, `RUN_DIR/journal.log`.
+///
+/// Appends are buffered in memory in sequence order. One flusher thread writes the buffer out at
+/// least every second, and at once when a writer waits for durability; then it issues a single
+/// `fsync` for every record written so far, so concurrent uploads share one (group commit).
+/// Nothing here runs on an event loop.
+final class Journal: @unchecked Sendable {
+    // Safe: all mutable state below is guarded by `condition`'s lock.
+    private let condition = NSCondition()
+    private var nextSeq: UInt64
+    private var buffer: [UInt8] = []
+    private var bufferedUpTo: UInt64 = 0
+    private var syncedUpTo: UInt64
+    private var waiters: [(seq: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var closing = false
+    private var failure: JournalError?
+    private var flusherDone = false
+
+    private let fd: Int32
+    let url: URL
+    let clock: RunClock
+
+    /// Opens (creating, or appending after `existingRecords` valid records) the journal at `url`.
+    init(url: URL, clock: RunClock, existingRecords: UInt64 = 0) throws {
+        self.url = url
+        self.clock = clock
+        fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw JournalError.cannotOpen(url.path, String(cString: strerror(errno))) }
+        nextSeq = existingRecords + 1
+        syncedUpTo = existingRecords
+        let thread = Thread { [self] in flushLoop() }
+        thread.name = "journal-flusher"
+        thread.start()
+    }
+
+    /// Appends a record; it reaches the file within about a second.
+    @discardableResult
+    func append(source: String, kind: String, fields: [String: JSONValue]) -> UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        let seq = nextSeq
+        nextSeq += 1
+        let entry = JournalEntry(seq: seq, time: clock.elapsed, wall: clock.wallTime(), source: source, kind: kind, fields: fields)
+        buffer += JournalFormat.encode(entry)
+        bufferedUpTo = seq
+        return seq
+    }
+
+    /// Appends a record and returns once it is on stable storage.
+    func appendDurably(source: String, kind: String, fields: [String: JSONValue]) async throws {
+        let seq = append(source: source, kind: kind, fields: fields)
+        try await waitUntilDurable(seq)
+    }
+
+    /// Returns once every record up to `seq` is on stable storage.
+    func waitUntilDurable(_ seq: UInt64) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            condition.lock()
+            defer { condition.unlock() }
+            if let failure {
+                continuation.resume(throwing: failure)
+            } else if syncedUpTo >= seq {
+                continuation.resume()
+            } else {
+                waiters.append((seq, continuation))
+                condition.broadcast()
+            }
+        }
+    }
+
+    /// Writes and syncs everything, then stops the flusher and closes the file.
+    func close() async throws {
+        let seq: UInt64 = condition.withLock { nextSeq - 1 }
+        try await waitUntilDurable(seq)
+        stopFlusher()
+        Glibc.close(fd)
+    }
+
+    private func stopFlusher() {
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while !flusherDone { condition.wait() }
+        condition.unlock()
+    }
+
+    private func flushLoop() {
+        condition.lock()
+        while true {
+            let deadline = Date().addingTimeInterval(1)
+            while waiters.isEmpty && !closing && Date() < deadline {
+                _ = condition.wait(until: deadline)
+            }
+            if closing && buffer.isEmpty && waiters.isEmpty {
+                flusherDone = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let pending = buffer
+            let upTo = bufferedUpTo
+            let mustSync = !waiters.isEmpty || closing
+            buffer.removeAll(keepingCapacity: true)
+            condition.unlock()
+
+            var problem: JournalError?
+            if !pending.isEmpty && !writeAll(pending) {
+                problem = .writeFailed(url.path, String(cString: strerror(errno)))
+            }
+            if problem == nil && mustSync && fsync(fd) != 0 {
+                problem = .writeFailed(url.path, String(cString: strerror(errno)))
+            }
+
+            condition.lock()
+            var ready: [CheckedContinuation<Void, any Error>] = []
+            if let problem {
+                failure = problem
+                ready = waiters.map(\.continuation)
+                waiters.removeAll()
+            } else if mustSync {
+                syncedUpTo = max(syncedUpTo, upTo)
+                waiters.removeAll { waiter in
+                    guard waiter.seq <= syncedUpTo else { return false }
+                    ready.append(waiter.continuation)
+                    return true
+                }
+            }
+            if !ready.isEmpty {
+                condition.unlock()
+                for continuation in ready {
+                    if let problem { continuation.resume(throwing: problem) } else { continuation.resume() }
+                }
+                condition.lock()
+            }
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
+    }
+}
+
+enum JournalError: Error, CustomStringConvertible {
+    case cannotOpen(String, String)
+    case writeFailed(String, String)
+
+    var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): return "cannot open journal \(path): \(reason)"
+        case .writeFailed(let path, let reason): return "cannot write journal \(path): \(reason)"
+        }
+    }
+}
+
+/// The run's clocks: monotonic seconds since the run was prepared, and wall time for the record.
+struct RunClock: Sendable {
+    let start: ContinuousClock.Instant
+    let offset: Double
+
+    /// `offset` continues the time line of a run taken over after a crash.
+    init(offset: Double = 0) {
+        start = .now
+        self.offset = offset
+    }
+
+    var elapsed: Double {
+        let duration = ContinuousClock.now - start
+        return offset + Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    func wallTime() -> String { Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
+}

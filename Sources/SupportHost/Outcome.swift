@@ -1,0 +1,52 @@
+/// How a run ended; each outcome has its own exit code so a calling program can act on it.
+public enum Outcome: String, Sendable, CaseIterable, Codable {
+    /// The guest exited 0 and every required result arrived (even if it had to be stopped
+    /// after the shutdown timeout; the stop is recorded).
+    case completed
+    /// The guest exited with a non-zero status before the run was complete.
+    case guestFailed = "guest-failed"
+    /// The guest was killed by a signal nobody in the host sent.
+    case guestCrashed = "guest-crashed"
+    /// The guest exited 0 but required results are missing.
+    case resultsMissing = "results-missing"
+    case startupTimeout = "startup-timeout"
+    case activityTimeout = "activity-timeout"
+    case totalTimeout = "total-timeout"
+    /// The guest was told to stop after its shutdown timeout and required results were missing.
+    case shutdownTimeout = "shutdown-timeout"
+    /// Ctrl-C or SIGTERM to the host.
+    case interrupted
+    /// The guest command could not be started.
+    case launchFailed = "launch-failed"
+    /// The host died during the run; written by `support-host recover`.
+    case hostCrashed = "host-crashed"
+
+    public var exitCode: Int32 {
+        switch self {
+        case .completed: return 0
+        case .guestFailed: return 10
+        case .guestCrashed: return 11
+        case .resultsMissing: return 12
+        case .startupTimeout: return 20
+        case .activityTimeout: return 21
+        case .totalTimeout: return 22
+        case .shutdownTimeout: return 23
+        case .launchFailed: return 30
+        case .hostCrashed: return 31
+        case .interrupted: return 130
+        }
+    }
+
+    /// Bad job: refused before launch.
+    public static let badJobExitCode: Int32 = 64
+    /// The host itself failed (cannot listen, cannot write the run directory).
+    public static let hostErrorExitCode: Int32 = 70
+
+    /// The exit-code table, for `run --help` and the README.
+    public static var exitCodeTable: String {
+        var lines = allCases.map { "  \($0.exitCode)\t\($0.rawValue)" }
+        lines.append("  \(badJobExitCode)\tbad job (refused before launch)")
+        lines.append("  \(hostErrorExitCode)\thost error (cannot listen, cannot write the run directory)")
+        return lines.joined(separator: "\n")
+    }
+}

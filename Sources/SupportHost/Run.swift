@@ -1,0 +1,186 @@
+import Dispatch
+import Foundation
+import PluginAPI
+import Subprocess
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the caller wants a run carried out (not part of the job: it does not change the result).
+public struct RunOptions: Sendable {
+    /// Ctrl-C / SIGTERM to the host stop the guest and end the run as `interrupted`.
+    public var handleSignals = false
+    /// Become a child subreaper so that daemonised descendants of the guest can be ended too.
+    /// Affects the whole process: for a host process of its own, such as the CLI.
+    public var adoptOrphans = false
+    /// State changes, one line each, for a person.
+    public var progress: @Sendable (String) -> Void = { _ in }
+
+    public init() {}
+}
+
+/// What a finished run hands back; everything in it is also in the run directory.
+public struct RunSummary: Sendable {
+    public let outcome: Outcome
+    public let runDirectory: RunDirectory
+    /// The outcome in words, e.g. `startup timeout: no ping within 5 s; stopped by SIGTERM after 0.1 s`.
+    public let line: String
+    public let report: JSONValue
+}
+
+/// Inputs to the run's single owner: from the guest task, the plug-ins, the ticker, signals.
+enum RunInput: Sendable {
+    case launched(pid_t)
+    case launchFailed(String)
+    case exited(GuestExit)
+    case plugin(RunEvent)
+    case stopCommandEnded(String)
+    case tick
+    case interrupt(Int32)
+}
+
+/// One run: job in, run directory out. The server, the guest and the ticker are one task group;
+/// the run's state has one owner (this loop), which every other part sends inputs to.
+public enum SupportHostRun {
+    public static func execute(_ job: Job, options: RunOptions = RunOptions()) async throws -> RunSummary {
+        let directory = try RunDirectory.create(job.runDirectory)
+        let clock = RunClock()
+        let journal = try Journal(url: directory.journal, clock: clock)
+        var prepared = job.fields
+        prepared["run_dir"] = .string(directory.url.path)
+        try await journal.appendDurably(source: "host", kind: "run-prepared", fields: prepared)
+
+        let (inputs, input) = AsyncStream<RunInput>.makeStream()
+        let plugins: [any Plugin]
+        let router: Router
+        do {
+            plugins = try PluginTable.rows.map { row in
+                try row.init(context: PluginContext(
+                    source: row.name, runDirectory: directory.url, configuration: job.configuration,
+                    journal: journal, events: { input.yield(.plugin($0)) }))
+            }
+            router = try Router(plugins: plugins)
+        } catch {
+            journal.append(source: "host", kind: "job-refused", fields: ["reason": .string("\(error)")])
+            try? await journal.close()
+            throw error
+        }
+        let activity = Activity(clock: clock)
+        let services = ServerServices(router: router, journal: journal, activity: activity, clock: clock)
+        let server: HTTPServer
+        do {
+            server = try await HTTPServer.start(host: job.listenHost, port: job.listenPort, services: services)
+        } catch {
+            journal.append(source: "host", kind: "listen-failed", fields: ["reason": .string("\(error)")])
+            try? await journal.close()
+            throw HostError.cannotListen("\(job.listenHost):\(job.listenPort)", "\(error)")
+        }
+        let hostInURL = job.listenHost.contains(":") ? "[\(job.listenHost)]" : job.listenHost
+        let url = "http://\(hostInURL):\(server.port)"
+        journal.append(source: "host", kind: "listening", fields: [
+            "host": .string(job.listenHost), "port": .int(Int64(server.port)), "url": .string(url),
+        ])
+        options.progress("listening on \(url)")
+
+        if options.adoptOrphans { _ = Reaper.becomeSubreaper() }
+        let signals = options.handleSignals ? SignalWatch(input) : nil
+        let placeholders = ["{url}": url, "{host}": job.listenHost, "{port}": String(server.port)]
+        let argv = job.command.map { argument in
+            placeholders.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+        }
+        let environment = [
+            "SUPPORT_HOST_URL": url, "SUPPORT_HOST_HOST": job.listenHost, "SUPPORT_HOST_PORT": String(server.port),
+        ]
+
+        var owner = RunOwner(job: job, journal: journal, activity: activity, clock: clock, options: options)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    let exit = try await Guest.run(argv: argv, environment: environment, console: directory.console) { pid in
+                        input.yield(.launched(pid))
+                    }
+                    input.yield(.exited(exit))
+                } catch {
+                    input.yield(.launchFailed("\(error)"))
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    input.yield(.tick)
+                }
+            }
+            owner.begin(argv: argv)
+            for await next in inputs {
+                owner.handle(next)
+                if let command = owner.takeStopCommand() {
+                    group.addTask { input.yield(.stopCommandEnded(await runStopCommand(command, console: directory.console))) }
+                }
+                if owner.isDone { break }
+            }
+            group.cancelAll()
+        }
+        signals?.cancel()
+        owner.sweep()
+        try await owner.recordOutcome()
+        await server.stop()
+        try await journal.close()
+
+        let report = try ReportBuilder.rebuild(directory)
+        try ReportBuilder.write(report, to: directory)
+        options.progress(owner.line)
+        return RunSummary(outcome: owner.outcome ?? .completed, runDirectory: directory, line: owner.line, report: report)
+    }
+
+    /// Runs the operator's stop command to its end; its output goes to the console file.
+    private static func runStopCommand(_ argv: [String], console: URL) async -> String {
+        let fd = open(console.path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        defer { if fd >= 0 { close(fd) } }
+        let output = FileDescriptor(rawValue: fd >= 0 ? fd : 2)
+        do {
+            let executable: Executable = argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0])
+            let result = try await Subprocess.run(
+                executable, arguments: Arguments(Array(argv.dropFirst())), input: .none,
+                output: .fileDescriptor(output, closeAfterSpawningProcess: false),
+                error: .fileDescriptor(output, closeAfterSpawningProcess: false))
+            return "\(result.terminationStatus)"
+        } catch {
+            return "could not run: \(error)"
+        }
+    }
+}
+
+/// The host itself failed; not the guest's doing and not the job's.
+public enum HostError: Error, CustomStringConvertible {
+    case cannotListen(String, String)
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let address, let reason): return "cannot listen on \(address): \(reason)"
+        }
+    }
+}
+
+/// Turns Ctrl-C and SIGTERM to the host into run inputs instead of a sudden death.
+// Safe: `sources` is set once in init; dispatch sources may be cancelled from any thread.
+final class SignalWatch: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ input: AsyncStream<RunInput>.Continuation) {
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { input.yield(.interrupt(number)) }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// The run directory: the job's output, self-contained.
+///
+/// `journal.log` (the source of truth), `report.json` (derived from it), `console.log` (the
+/// guest's output) and `results/` (the captured files).
+public struct RunDirectory: Sendable {
+    public let url: URL
+
+    public var journal: URL { url.appendingPathComponent("journal.log") }
+    public var report: URL { url.appendingPathComponent("report.json") }
+    public var console: URL { url.appendingPathComponent("console.log") }
+    public var results: URL { url.appendingPathComponent("results", isDirectory: true) }
+
+    public init(url: URL) { self.url = url }
+
+    /// Creates the directory (default: `./runs/<UTC time>`); an existing one must be empty.
+    static func create(_ path: String?) throws(JobError) -> RunDirectory {
+        let manager = FileManager.default
+        let chosen = path ?? "runs/" + Self.timestampName()
+        let url = URL(fileURLWithPath: chosen).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw .badRunDirectory(path: chosen, reason: "it is a file") }
+            let contents = (try? manager.contentsOfDirectory(atPath: url.path)) ?? []
+            guard contents.isEmpty else { throw .badRunDirectory(path: chosen, reason: "it is not empty (one run per directory)") }
+        }
+        let directory = RunDirectory(url: url)
+        do {
+            try manager.createDirectory(at: directory.results, withIntermediateDirectories: true)
+        } catch {
+            throw .badRunDirectory(path: chosen, reason: (error as NSError).localizedDescription)
+        }
+        return directory
+    }
+
+    private static func timestampName() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return formatter.string(from: Date()) + "-" + String(UUID().uuidString.prefix(4)).lowercased()
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import PluginAPI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one owner of a run's state. Every other part of the run sends it inputs; it decides
+/// when the guest has started, which deadline fired, how the guest is stopped and how the run
+/// ended, and journals each decision before acting on it.
+struct RunOwner {
+    let job: Job
+    let journal: Journal
+    let activity: Activity
+    let clock: RunClock
+    let options: RunOptions
+
+    private var watchdog: Watchdog
+    private var stop: StopSequence
+    private var pid: pid_t?
+    private var missing: Set<String>
+    private var stopCause: Watchdog.Cause?
+    private var stopDetail = ""
+    private var pendingStopCommand: [String]?
+    private var exit: GuestExit?
+    private(set) var outcome: Outcome?
+    private(set) var line = ""
+    private(set) var isDone = false
+
+    init(job: Job, journal: Journal, activity: Activity, clock: RunClock, options: RunOptions) {
+        self.job = job
+        self.journal = journal
+        self.activity = activity
+        self.clock = clock
+        self.options = options
+        watchdog = Watchdog(timeouts: job.timeouts, now: clock.elapsed)
+        stop = StopSequence(timeouts: job.timeouts, hasStopCommand: job.stopCommand != nil)
+        missing = Set(job.configuration.results.filter(\.required).map(\.path))
+    }
+
+    mutating func begin(argv: [String]) {
+        watchdog.launched(at: clock.elapsed)
+        record("guest-launching", ["argv": .array(argv.map { .string($0) })])
+    }
+
+    mutating func handle(_ input: RunInput) {
+        let now = clock.elapsed
+        switch input {
+        case .launched(let pid):
+            self.pid = pid
+            record("guest-launched", ["pid": .int(Int64(pid))])
+            options.progress("launched guest, pid \(pid)")
+            if stopCause != nil { takeStep(stop.begin(at: now)) }
+        case .launchFailed(let reason):
+            record("guest-launch-failed", ["reason": .string(reason)])
+            finish(.launchFailed, "launch failed: \(reason)")
+        case .plugin(.guestPinged):
+            guard watchdog.startedAt == nil else { return }
+            watchdog.started(at: now)
+            record("guest-started", ["after": .double(rounded(now - (watchdog.launchedAt ?? 0)))])
+            options.progress("guest started (first ping after \(seconds(now - (watchdog.launchedAt ?? 0))))")
+        case .plugin(.resultStored(let path)):
+            guard missing.remove(path) != nil, missing.isEmpty else { return }
+            watchdog.finishing(at: now)
+            record("finishing", ["shutdown_timeout": .double(job.timeouts.shutdown)])
+            options.progress("all required results in; the guest has \(seconds(job.timeouts.shutdown)) to exit")
+        case .tick:
+            if stopCause != nil {
+                if let step = stop.advance(at: now) { takeStep(step) }
+            } else if let cause = watchdog.expired(now: now, lastActivity: activity.lastActivity) {
+                beginStop(cause, at: now)
+            }
+        case .interrupt(let number):
+            if stopCause == nil {
+                stopDetail = "\(Guest.signalName(number)) to the host"
+                beginStop(.interrupted, at: now)
+            } else if let step = stop.hurry(at: now) {
+                record("stop-hurried", ["signal": .string(Guest.signalName(number))])
+                takeStep(step)
+            }
+        case .stopCommandEnded(let status):
+            record("stop-command-ended", ["status": .string(status)])
+        case .exited(let exit):
+            self.exit = exit
+            var fields = exit.fields
+            if let step = stop.step {
+                fields["during_stop_step"] = .string(step.rawValue)
+                fields["stopping_for"] = .double(rounded(now - stop.began))
+            }
+            record("guest-exited", fields)
+            decideOutcome(exit, at: now)
+        }
+    }
+
+    /// The stop command to start, once.
+    mutating func takeStopCommand() -> [String]? {
+        defer { pendingStopCommand = nil }
+        return pendingStopCommand
+    }
+
+    private mutating func beginStop(_ cause: Watchdog.Cause, at now: Double) {
+        stopCause = cause
+        var fields: [String: JSONValue] = ["cause": .string(cause.rawValue)]
+        switch cause {
+        case .startupTimeout:
+            stopDetail = "no ping within \(seconds(job.timeouts.startup))"
+        case .activityTimeout:
+            stopDetail = "no request for \(seconds(job.timeouts.activity))"
+        case .totalTimeout:
+            stopDetail = "the run took longer than \(seconds(watchdog.totalDeadline))"
+        case .shutdownTimeout:
+            stopDetail = "the guest did not exit within \(seconds(job.timeouts.shutdown)) of its last required result"
+        case .interrupted:
+            break
+        }
+        if let last = activity.last {
+            fields["last_request"] = .string(last.description)
+            fields["last_request_time"] = .double(rounded(last.time))
+            if cause == .activityTimeout { stopDetail += " (last: \(last.description) at \(wallClock(ofRunTime: last.time)))" }
+        }
+        fields["detail"] = .string(stopDetail)
+        record("stop-requested", fields)
+        options.progress("stopping the guest: \(cause.rawValue.replacingOccurrences(of: "-", with: " ")): \(stopDetail)")
+        if pid != nil { takeStep(stop.begin(at: now)) }
+    }
+
+    private mutating func takeStep(_ step: StopSequence.Step) {
+        guard let pid else { return }
+        switch step {
+        case .stopCommand:
+            pendingStopCommand = job.stopCommand
+            record("stop-step", ["step": .string(step.rawValue), "argv": .array((job.stopCommand ?? []).map { .string($0) })])
+        case .terminate:
+            let delivered = Reaper.signalGroup(pid, SIGTERM)
+            record("stop-step", ["step": .string(step.rawValue), "process_group": .int(Int64(pid)), "delivered": .bool(delivered)])
+        case .kill:
+            let delivered = Reaper.signalGroup(pid, SIGKILL)
+            record("stop-step", ["step": .string(step.rawValue), "process_group": .int(Int64(pid)), "delivered": .bool(delivered)])
+        }
+    }
+
+    private mutating func decideOutcome(_ exit: GuestExit, at now: Double) {
+        let stoppedBy = stop.step.map { step in "; stopped by \(step.rawValue) after \(seconds(now - stop.began))" } ?? ""
+        switch stopCause {
+        case .startupTimeout?: finish(.startupTimeout, "startup timeout: \(stopDetail)\(stoppedBy)")
+        case .activityTimeout?: finish(.activityTimeout, "activity timeout: \(stopDetail)\(stoppedBy)")
+        case .totalTimeout?: finish(.totalTimeout, "total timeout: \(stopDetail)\(stoppedBy)")
+        case .interrupted?: finish(.interrupted, "interrupted: \(stopDetail)\(stoppedBy)")
+        case .shutdownTimeout?:
+            if missing.isEmpty {
+                finish(.completed, "completed: every required result in; \(stopDetail)\(stoppedBy)")
+            } else {
+                finish(.shutdownTimeout, "shutdown timeout: \(stopDetail)\(stoppedBy)")
+            }
+        case nil:
+            switch exit {
+            case .exited(0) where missing.isEmpty:
+                finish(.completed, "completed: guest exited 0 after \(seconds(now))")
+            case .exited(0):
+                finish(.resultsMissing, "results missing: \(missing.sorted().joined(separator: ", ")) (guest exited 0)")
+            case .exited(let code):
+                finish(.guestFailed, "guest failed: exit status \(code)")
+            case .signalled:
+                finish(.guestCrashed, "guest crashed: \(exit.description)")
+            }
+        }
+    }
+
+    private mutating func finish(_ outcome: Outcome, _ line: String) {
+        self.outcome = outcome
+        self.line = line
+        isDone = true
+    }
+
+    /// After the guest is gone: nothing of it may outlive the run.
+    func sweep() {
+        guard let pid else { return }
+        if Reaper.signalGroup(pid, SIGKILL) {
+            record("leftovers-killed", ["process_group": .int(Int64(pid))])
+        }
+        if options.adoptOrphans {
+            let ended = Reaper.endAdoptedOrphans()
+            if !ended.isEmpty { record("orphans-killed", ["pids": .array(ended.map { .int(Int64($0)) })]) }
+        }
+    }
+
+    func recordOutcome() async throws {
+        let outcome = outcome ?? .completed
+        try await journal.appendDurably(source: "host", kind: "outcome", fields: [
+            "outcome": .string(outcome.rawValue), "exit_code": .int(Int64(outcome.exitCode)), "line": .string(line),
+            "requests": .int(activity.counters.requests), "bytes_in": .int(activity.counters.bytesIn),
+            "bytes_out": .int(activity.counters.bytesOut),
+        ])
+    }
+
+    private func record(_ kind: String, _ fields: [String: JSONValue]) {
+        journal.append(source: "host", kind: kind, fields: fields)
+    }
+
+    private func wallClock(ofRunTime time: Double) -> String {
+        let date = Date().addingTimeInterval(time - clock.elapsed)
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: date)
+    }
+}
+
+func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+func seconds(_ value: Double) -> String {
+    value >= 10 || value == value.rounded() ? "\(Int(value.rounded())) s" : String(format: "%.1f s", value)
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import PluginAPI
+import SupportHost
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Print a finished run's report.")
+
+    @Argument(help: "The run directory.")
+    var runDir: String
+
+    @Flag(help: "Print report.json as it is.")
+    var json = false
+
+    func run() async throws {
+        let directory = RunDirectory(url: URL(fileURLWithPath: runDir))
+        guard let data = try? Data(contentsOf: directory.report), let report = try? JSONValue.decode(data) else {
+            throw fail("no readable report.json in \(runDir) (after a host crash: support-host recover \(runDir))", code: 66)
+        }
+        if json {
+            print(String(decoding: report.encoded(pretty: true), as: UTF8.self))
+        } else {
+            print(ReportText.render(report))
+        }
+    }
+}
+
+struct RecoverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recover",
+        abstract: "Rebuild a run's report from its journal after a host crash.")
+
+    @Argument(help: "The run directory.")
+    var runDir: String
+
+    func run() async throws {
+        let directory = RunDirectory(url: URL(fileURLWithPath: runDir))
+        guard FileManager.default.fileExists(atPath: directory.journal.path) else {
+            throw fail("no journal.log in \(runDir)", code: 66)
+        }
+        let result = try await Recovery.recover(directory)
+        print("recovered \(result.records) records; dropped \(result.droppedBytes) bytes of torn tail" + (result.problem.map { " (\($0))" } ?? ""))
+        print("outcome: \(result.outcome)")
+        print("report: \(directory.report.path)")
+    }
+}
+
+struct PluginsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plugins", abstract: "Print the plug-in table.")
+
+    func run() {
+        print(PluginTable.listing)
+    }
+}
+
+/// A report for a person.
+enum ReportText {
+    static func render(_ report: JSONValue) -> String {
+        var lines: [String] = []
+        lines.append("outcome:  \(report["outcome"]?.stringValue ?? "?") (exit \(report["exit_code"]?.intValue ?? -1))")
+        if let line = report["line"]?.stringValue { lines.append("          \(line)") }
+        if let command = report["command"]?.arrayValue { lines.append("command:  \(command.compactMap(\.stringValue).joined(separator: " "))") }
+        if let guest = report["guest"]?.objectValue {
+            let end = guest["exit_status"].map { "exit status \($0.intValue ?? -1)" } ?? guest["signal_name"]?.stringValue ?? "unknown"
+            lines.append("guest:    pid \(guest["pid"]?.intValue ?? 0), \(end)")
+        }
+        lines.append("pinged:   \(report["pinged"]?.boolValue == true ? "yes" : "no")")
+        lines.append("timeline:")
+        for item in report["timeline"]?.arrayValue ?? [] {
+            let time = String(format: "%8.3f", item["time"]?.doubleValue ?? 0)
+            let detail = ["pid", "path", "cause", "step", "exit_status", "signal_name", "outcome", "url", "detail"]
+                .compactMap { key in item[key].map { "\(key)=\(describe($0))" } }.joined(separator: " ")
+            lines.append("  \(time)s  \(item["event"]?.stringValue ?? "?")  \(detail)")
+        }
+        let results = report["results"]?.arrayValue ?? []
+        lines.append("results:  \(results.count)")
+        for result in results {
+            lines.append("  \(result["path"]?.stringValue ?? "?") → \(result["file"]?.stringValue ?? "?") (\(result["size"]?.intValue ?? 0) bytes, sha256 \(result["sha256"]?.stringValue ?? "?"))")
+        }
+        let platforms = report["platforms"]?.arrayValue ?? []
+        lines.append("platforms: \(platforms.count)")
+        for platform in platforms {
+            lines.append("  \(platform["scheme"]?.stringValue ?? "?") \(platform["path"]?.stringValue ?? "?") hash \(platform["hash"]?.stringValue ?? "?")")
+        }
+        let mirror = report["mirror_requests"]?.arrayValue ?? []
+        lines.append("mirror requests: \(mirror.count)")
+        for request in mirror.prefix(20) {
+            lines.append("  \(request["method"]?.stringValue ?? "") \(request["path"]?.stringValue ?? "") → \(request["status"]?.intValue ?? 0) (\(request["bytes_out"]?.intValue ?? 0) bytes)")
+        }
+        if mirror.count > 20 { lines.append("  … \(mirror.count - 20) more in report.json") }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return text
+        case .int(let number): return String(number)
+        case .double(let number): return String(number)
+        case .bool(let flag): return String(flag)
+        default: return String(decoding: value.encoded(pretty: false), as: UTF8.self)
+        }
+    }
+}
