@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Shared fixtures: temporary directories, guest scripts, tools on this machine.
+enum Fixtures {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let scratchRoot: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("support-host-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    /// A new empty directory for one test.
+    static func temporaryDirectory(_ name: String) -> URL {
+        let url = scratchRoot.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A run directory path that does not exist yet.
+    static func runDirectory(_ name: String) -> URL {
+        temporaryDirectory("runs").appendingPathComponent(name)
+    }
+
+    /// Writes an executable POSIX sh guest script and returns its path. The script runs with
+    /// `set -eu`; `$SUPPORT_HOST_URL` and the other variables come from the host.
+    static func guestScript(_ body: String) -> String {
+        let url = temporaryDirectory("guest").appendingPathComponent("guest.sh")
+        let text = "#!/bin/sh\nset -eu\n" + body + "\n"
+        _ = FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o755])
+        return url.path
+    }
+
+    /// Whether a program is on PATH (tests that need it skip with how to install it).
+    static func has(_ program: String) -> Bool {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
+            FileManager.default.isExecutableFile(atPath: "\($0)/\(program)")
+        }
+    }
+
+    /// Whether a process exists (and is not a zombie).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes.
+    static func eventually(timeout: Double = 10, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
+    static func randomData(_ count: Int) -> Data {
+        var generator = SystemRandomNumberGenerator()
+        return Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+}
+
+/// Trait conditions with install hints.
+enum Needs {
+    static let curl = Fixtures.has("curl")
+    static let curlHint: Comment = "needs curl: apt-get install -y curl"
+}
