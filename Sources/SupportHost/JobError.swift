@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a job was refused before anything was launched (exit code 64).
 public enum JobError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
@@ -28,7 +30,7 @@ public enum JobError: Error, CustomStringConvertible, Equatable {
         case .badMirror(let text): return "mirror '\(text)' must be PREFIX=DIR with PREFIX starting with '/'"
         case .mirrorDirectoryMissing(let prefix, let directory):
             return "mirror \(prefix): directory '\(directory)' does not exist or is not a directory"
-        case .badTimeout(let key, let value): return "\(key) must be a positive number of seconds, not \(value)"
+        case .badTimeout(let key, let value): return "\(key) must be a positive number of seconds, not \(String(format: "%g", value))"
         case .badListen(let text): return "listen address '\(text)' must be HOST:PORT with PORT in 0...65535"
         case .badRunDirectory(let path, let reason): return "cannot use run directory \(path): \(reason)"
         case .namespaceClash(let namespace, let first, let second):
