@@ -37,11 +37,12 @@ let package = Package(
             path: "Sources/Plugins/Test"
         ),
         .target(name: "CPANMirror", dependencies: ["PluginAPI"], path: "Sources/Plugins/CPANMirror"),
+        .target(name: "Watchdog", dependencies: ["PluginAPI"], path: "Sources/Plugins/Watchdog"),
 
         .target(
             name: "SupportHost",
             dependencies: [
-                "PluginAPI", "Ping", "Discover", "Test", "CPANMirror", "CSupport",
+                "PluginAPI", "Ping", "Discover", "Test", "CPANMirror", "Watchdog", "CSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

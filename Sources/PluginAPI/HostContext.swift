@@ -19,6 +19,22 @@ public protocol HostContext: Sendable {
 
     /// Tells the run something it decides on (the guest started, a result arrived).
     func notify(_ event: RunEvent)
+
+    /// Asks the host for a run-time operation and waits for its answer, e.g.
+    /// `ask(.extendDeadline(seconds: 60))`. Throws `GuestError` when the host refuses.
+    func ask(_ request: HostRequest) async throws -> JSONValue
+}
+
+extension HostContext {
+    public func ask(_ request: HostRequest) async throws -> JSONValue {
+        throw GuestError(501, "this host does not take run-time requests")
+    }
+}
+
+/// A run-time operation a plug-in may ask the host for.
+public enum HostRequest: Sendable, Equatable {
+    /// Move the run's total deadline later, within the operator's `--max-extend` cap.
+    case extendDeadline(seconds: Double)
 }
 
 extension HostContext {

@@ -11,6 +11,8 @@ public struct Job: Sendable {
     public var timeouts: Timeouts
     public var stopCommand: [String]?
     public var runDirectory: String?
+    /// The most a guest may extend its total deadline by, in total (0: not at all).
+    public var maxExtend: Double
 
     /// The four timeouts of a run and the graces of the stop sequence, in seconds.
     public struct Timeouts: Sendable, Equatable {
@@ -77,6 +79,8 @@ public struct Job: Sendable {
             stopCommand = stop
         }
         runDirectory = settings.runDirectory
+        maxExtend = settings.maxExtend ?? 0
+        guard maxExtend >= 0, maxExtend.isFinite else { throw .badTimeout(key: "max extend", value: maxExtend) }
     }
 
     /// Whether a command name resolves to an executable file, as `execvp` would look it up.
@@ -97,6 +101,7 @@ public struct Job: Sendable {
                 "startup": .double(timeouts.startup), "activity": .double(timeouts.activity),
                 "total": .double(timeouts.total), "shutdown": .double(timeouts.shutdown),
                 "stop_grace": .double(timeouts.stopGrace), "kill_grace": .double(timeouts.killGrace),
+                "max_extend": .double(maxExtend),
             ],
         ]
         if let stopCommand { fields["stop_command"] = .array(stopCommand.map { .string($0) }) }

@@ -20,6 +20,7 @@ public struct JobSettings: Sendable {
     public var stopCommand: [String]?
     public var runDirectory: String?
     public var maxResultSize: Int64?
+    public var maxExtend: Double?
     public var pluginSettings: [String: JSONValue] = [:]
 
     public init() {}
@@ -63,6 +64,9 @@ public struct JobSettings: Sendable {
             case "http_shutdown_timeout", "shutdown_timeout": settings.shutdownTimeout = try seconds(value, key: key)
             case "stop_grace": settings.stopGrace = try seconds(value, key: key)
             case "kill_grace": settings.killGrace = try seconds(value, key: key)
+            case "max_extend":
+                guard let number = value.doubleValue, number >= 0 else { throw .wrongType(key: key, expected: "a number of seconds, 0 or more") }
+                settings.maxExtend = number
             case "run_dir": settings.runDirectory = try string(value, key: key)
             case "max_result_size":
                 guard let size = value.intValue, size > 0 else { throw .wrongType(key: key, expected: "a positive integer") }

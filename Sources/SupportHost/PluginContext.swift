@@ -9,6 +9,7 @@ struct PluginContext: HostContext {
     /// Nil when the context only serves to rebuild a report: then nothing may be recorded.
     let journal: Journal?
     let events: (@Sendable (RunEvent) -> Void)?
+    var asks: (@Sendable (HostRequest) async throws -> JSONValue)? = nil
 
     func record(_ kind: String, _ fields: [String: JSONValue]) {
         journal?.append(source: source, kind: kind, fields: fields)
@@ -19,4 +20,9 @@ struct PluginContext: HostContext {
     }
 
     func notify(_ event: RunEvent) { events?(event) }
+
+    func ask(_ request: HostRequest) async throws -> JSONValue {
+        guard let asks else { throw GuestError(503, "the run is not live") }
+        return try await asks(request)
+    }
 }

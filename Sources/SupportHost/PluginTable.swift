@@ -3,6 +3,7 @@ import Discover
 import Ping
 import PluginAPI
 import Test
+import Watchdog
 
 /// The plug-in table, read top to bottom, one row per plug-in (Rover's `plugs[]`).
 ///
@@ -13,6 +14,7 @@ import Test
 public enum PluginTable {
     static let rows: [any Plugin.Type] = [
         PingPlugin.self,
+        WatchdogPlugin.self,
         DiscoverPlugin.self,
         TestPlugin.self,
         CPANMirrorPlugin.self,

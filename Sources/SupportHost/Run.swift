@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import PluginAPI
 import Subprocess
 import SystemPackage
@@ -15,8 +16,10 @@ public struct RunOptions: Sendable {
     /// Become a child subreaper so that daemonised descendants of the guest can be ended too.
     /// Affects the whole process: for a host process of its own, such as the CLI.
     public var adoptOrphans = false
-    /// State changes, one line each, for a person.
-    public var progress: @Sendable (String) -> Void = { _ in }
+    /// State changes at `info`, details (the command line, each stop step) at `debug`.
+    public var logger = Logger(label: "support-host")
+    /// Called about four times a second with the run's state, for a status line.
+    public var status: (@Sendable (RunStatus) -> Void)?
 
     public init() {}
 }
@@ -39,6 +42,7 @@ enum RunInput: Sendable {
     case stopCommandEnded(String)
     case tick
     case interrupt(Int32)
+    case ask(HostRequest, CheckedContinuation<JSONValue, any Error>)
 }
 
 /// One run: job in, run directory out. The server, the guest and the ticker are one task group;
@@ -59,7 +63,10 @@ public enum SupportHostRun {
             plugins = try PluginTable.rows.map { row in
                 try row.init(context: PluginContext(
                     source: row.name, runDirectory: directory.url, configuration: job.configuration,
-                    journal: journal, events: { input.yield(.plugin($0)) }))
+                    journal: journal, events: { input.yield(.plugin($0)) },
+                    asks: { request in
+                        try await withCheckedThrowingContinuation { input.yield(.ask(request, $0)) }
+                    }))
             }
             router = try Router(plugins: plugins)
         } catch {
@@ -82,7 +89,7 @@ public enum SupportHostRun {
         journal.append(source: "host", kind: "listening", fields: [
             "host": .string(job.listenHost), "port": .int(Int64(server.port)), "url": .string(url),
         ])
-        options.progress("listening on \(url)")
+        options.logger.info("listening on \(url)")
 
         if options.adoptOrphans { _ = Reaper.becomeSubreaper() }
         let signals = options.handleSignals ? SignalWatch(input) : nil
@@ -113,8 +120,13 @@ public enum SupportHostRun {
                 }
             }
             owner.begin(argv: argv)
+            var lastStatus = 0.0
             for await next in inputs {
                 owner.handle(next)
+                if case .tick = next, let status = options.status, clock.elapsed - lastStatus >= 0.25 {
+                    lastStatus = clock.elapsed
+                    status(owner.status())
+                }
                 if let command = owner.takeStopCommand() {
                     group.addTask { input.yield(.stopCommandEnded(await runStopCommand(command, console: directory.console))) }
                 }
@@ -130,7 +142,6 @@ public enum SupportHostRun {
 
         let report = try ReportBuilder.rebuild(directory)
         try ReportBuilder.write(report, to: directory)
-        options.progress(owner.line)
         return RunSummary(outcome: owner.outcome ?? .completed, runDirectory: directory, line: owner.line, report: report)
     }
 

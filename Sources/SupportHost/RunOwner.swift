@@ -23,6 +23,7 @@ struct RunOwner {
     private var stopDetail = ""
     private var pendingStopCommand: [String]?
     private var exit: GuestExit?
+    private var extended = 0.0
     private(set) var outcome: Outcome?
     private(set) var line = ""
     private(set) var isDone = false
@@ -41,6 +42,44 @@ struct RunOwner {
     mutating func begin(argv: [String]) {
         watchdog.launched(at: clock.elapsed)
         record("guest-launching", ["argv": .array(argv.map { .string($0) })])
+        options.logger.debug("guest command: \(argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))")
+    }
+
+    /// A guest asks for more time: granted within the operator's cap, in total over the run.
+    private mutating func extendDeadline(by seconds: Double, at now: Double) -> Result<JSONValue, any Error> {
+        let cap = job.maxExtend
+        guard stopCause == nil else { return .failure(GuestError(409, "the run is already stopping")) }
+        guard cap > 0 else {
+            record("extension-refused", ["seconds": .double(seconds), "reason": "not allowed"])
+            return .failure(GuestError(403, "the watchdog may not be extended: the operator's --max-extend is 0"))
+        }
+        guard extended + seconds <= cap else {
+            record("extension-refused", ["seconds": .double(seconds), "reason": "over the cap"])
+            return .failure(GuestError(403, "extending by \(durationText(seconds)) would exceed --max-extend \(durationText(cap)) (\(durationText(extended)) granted so far)"))
+        }
+        extended += seconds
+        let deadline = watchdog.extendTotal(by: seconds)
+        record("deadline-extended", ["seconds": .double(seconds), "total_deadline": .double(rounded(deadline)), "granted": .double(extended)])
+        options.logger.info("guest extended its total deadline by \(durationText(seconds))")
+        return .success([
+            "total_deadline": .double(rounded(deadline)), "remaining": .double(rounded(deadline - now)),
+            "granted": .double(extended), "cap": .double(cap),
+        ])
+    }
+
+    /// The state for a status line.
+    func status() -> RunStatus {
+        let now = clock.elapsed
+        let state: String
+        if stopCause != nil { state = "stopping" }
+        else if watchdog.finishingAt != nil { state = "finishing" }
+        else if watchdog.startedAt != nil { state = "started" }
+        else { state = "launched" }
+        let next = watchdog.next(lastActivity: activity.lastActivity)
+        let counters = activity.counters
+        return RunStatus(
+            elapsed: now, state: state, requests: counters.requests, bytesIn: counters.bytesIn, bytesOut: counters.bytesOut,
+            nextDeadline: next.name, untilDeadline: max(0, next.at - now))
     }
 
     mutating func handle(_ input: RunInput) {
@@ -49,7 +88,7 @@ struct RunOwner {
         case .launched(let pid):
             self.pid = pid
             record("guest-launched", ["pid": .int(Int64(pid))])
-            options.progress("launched guest, pid \(pid)")
+            options.logger.info("launched guest, pid \(pid)")
             if stopCause != nil { takeStep(stop.begin(at: now)) }
         case .launchFailed(let reason):
             record("guest-launch-failed", ["reason": .string(reason)])
@@ -58,12 +97,12 @@ struct RunOwner {
             guard watchdog.startedAt == nil else { return }
             watchdog.started(at: now)
             record("guest-started", ["after": .double(rounded(now - (watchdog.launchedAt ?? 0)))])
-            options.progress("guest started (first ping after \(seconds(now - (watchdog.launchedAt ?? 0))))")
+            options.logger.info("guest started (first ping after \(durationText(now - (watchdog.launchedAt ?? 0))))")
         case .plugin(.resultStored(let path)):
             guard missing.remove(path) != nil, missing.isEmpty else { return }
             watchdog.finishing(at: now)
             record("finishing", ["shutdown_timeout": .double(job.timeouts.shutdown)])
-            options.progress("all required results in; the guest has \(seconds(job.timeouts.shutdown)) to exit")
+            options.logger.info("all required results in; the guest has \(durationText(job.timeouts.shutdown)) to exit")
         case .tick:
             if stopCause != nil {
                 if let step = stop.advance(at: now) { takeStep(step) }
@@ -80,6 +119,9 @@ struct RunOwner {
             }
         case .stopCommandEnded(let status):
             record("stop-command-ended", ["status": .string(status)])
+            options.logger.debug("stop command ended: \(status)")
+        case .ask(.extendDeadline(let seconds), let answer):
+            answer.resume(with: extendDeadline(by: seconds, at: now))
         case .exited(let exit):
             self.exit = exit
             var fields = exit.fields
@@ -103,13 +145,13 @@ struct RunOwner {
         var fields: [String: JSONValue] = ["cause": .string(cause.rawValue)]
         switch cause {
         case .startupTimeout:
-            stopDetail = "no ping within \(seconds(job.timeouts.startup))"
+            stopDetail = "no ping within \(durationText(job.timeouts.startup))"
         case .activityTimeout:
-            stopDetail = "no request for \(seconds(job.timeouts.activity))"
+            stopDetail = "no request for \(durationText(job.timeouts.activity))"
         case .totalTimeout:
-            stopDetail = "the run took longer than \(seconds(watchdog.totalDeadline))"
+            stopDetail = "the run took longer than \(durationText(watchdog.totalDeadline))"
         case .shutdownTimeout:
-            stopDetail = "the guest did not exit within \(seconds(job.timeouts.shutdown)) of its last required result"
+            stopDetail = "the guest did not exit within \(durationText(job.timeouts.shutdown)) of its last required result"
         case .interrupted:
             break
         }
@@ -120,7 +162,7 @@ struct RunOwner {
         }
         fields["detail"] = .string(stopDetail)
         record("stop-requested", fields)
-        options.progress("stopping the guest: \(cause.rawValue.replacingOccurrences(of: "-", with: " ")): \(stopDetail)")
+        options.logger.info("stopping the guest: \(cause.rawValue.replacingOccurrences(of: "-", with: " ")): \(stopDetail)")
         if pid != nil { takeStep(stop.begin(at: now)) }
     }
 
@@ -140,7 +182,7 @@ struct RunOwner {
     }
 
     private mutating func decideOutcome(_ exit: GuestExit, at now: Double) {
-        let stoppedBy = stop.step.map { step in "; stopped by \(step.rawValue) after \(seconds(now - stop.began))" } ?? ""
+        let stoppedBy = stop.step.map { step in "; stopped by \(step.rawValue) after \(durationText(now - stop.began))" } ?? ""
         switch stopCause {
         case .startupTimeout?: finish(.startupTimeout, "startup timeout: \(stopDetail)\(stoppedBy)")
         case .activityTimeout?: finish(.activityTimeout, "activity timeout: \(stopDetail)\(stoppedBy)")
@@ -155,7 +197,7 @@ struct RunOwner {
         case nil:
             switch exit {
             case .exited(0) where missing.isEmpty:
-                finish(.completed, "completed: guest exited 0 after \(seconds(now))")
+                finish(.completed, "completed: guest exited 0 after \(durationText(now))")
             case .exited(0):
                 finish(.resultsMissing, "results missing: \(missing.sorted().joined(separator: ", ")) (guest exited 0)")
             case .exited(let code):
@@ -207,6 +249,6 @@ struct RunOwner {
 
 func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
-func seconds(_ value: Double) -> String {
+func durationText(_ value: Double) -> String {
     value >= 10 || value == value.rounded() ? "\(Int(value.rounded())) s" : String(format: "%.1f s", value)
 }

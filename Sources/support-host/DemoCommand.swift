@@ -29,8 +29,9 @@ struct DemoCommand: AsyncParsableCommand {
 
         var options = RunOptions()
         options.handleSignals = true
-        options.progress = { print("support-host: \($0)") }
+        options.logger = Console.shared.logger(level: .info)
         let summary = try await SupportHostRun.execute(job, options: options)
+        print(summary.line)
         print("")
         print(ReportText.render(summary.report))
         print("")

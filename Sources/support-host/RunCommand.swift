@@ -57,8 +57,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The run directory (default ./runs/<time>); it must not exist or be empty.")
     var runDir: String?
 
-    @Flag(help: "Print only the last line.")
+    @Option(help: "Seconds a guest may extend its total deadline by with POST /watchdog, in total (default 0: not allowed).")
+    var maxExtend: Double?
+
+    @Flag(help: "Print only the last line (the outcome in words).")
     var quiet = false
+
+    @Flag(help: "Print details too: the guest's command line, stop steps.")
+    var verbose = false
 
     @Argument(parsing: .postTerminator, help: "The guest command, after --.")
     var command: [String] = []
@@ -70,15 +76,17 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw fail("bad job: \(error)", code: Outcome.badJobExitCode)
         }
+        let console = Console.shared
         var options = RunOptions()
         options.handleSignals = true
         options.adoptOrphans = true
-        let quiet = self.quiet
-        options.progress = { line in if !quiet { print("support-host: \(line)") } }
+        options.logger = console.logger(level: quiet ? .warning : verbose ? .debug : .info)
+        if !quiet { options.status = { console.status($0) } }
         do {
             let summary = try await SupportHostRun.execute(job, options: options)
-            if quiet { print(summary.line) }
-            print("run directory: \(summary.runDirectory.url.path)")
+            console.endStatus()
+            if !quiet { print("support-host: run directory: \(summary.runDirectory.url.path)") }
+            print(summary.line)
             throw ExitCode(summary.outcome.exitCode)
         } catch let error as JobError {
             throw fail("bad job: \(error)", code: Outcome.badJobExitCode)
@@ -103,6 +111,7 @@ struct RunCommand: AsyncParsableCommand {
         if let killGrace { settings.killGrace = killGrace }
         if let maxResultSize { settings.maxResultSize = maxResultSize }
         if let runDir { settings.runDirectory = runDir }
+        if let maxExtend { settings.maxExtend = maxExtend }
         return settings
     }
 }
