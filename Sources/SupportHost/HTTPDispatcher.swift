@@ -21,6 +21,9 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPaused = false
     private var readPending = false
     private var context: ChannelHandlerContext?
+    /// Closes a connection that does not complete its next request head in time (slowloris,
+    /// or an idle keep-alive connection).
+    private var headTimer: Scheduled<Void>?
 
     private enum State {
         case idle
@@ -38,8 +41,60 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
         self.services = services
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { armHeadTimer(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        headTimer?.cancel()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armHeadTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    private func armHeadTimer(context: ChannelHandlerContext) {
+        headTimer?.cancel()
+        let channel = context.channel
+        let idle = TimeAmount.milliseconds(Int64(services.limits.idleTimeout * 1000))
+        headTimer = context.eventLoop.scheduleTask(in: idle) { channel.close(promise: nil) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A body that stalls (no bytes for the idle timeout, though we are reading) ends its
+        // connection; the import hook then sees the body fail.
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, case .importing(let exchange, _) = state,
+            !exchange.bodyComplete, !readPaused
+        {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // What NIO's own protocol error handler would do, with 431 for oversized headers.
+        guard let parserError = error as? HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        let status: HTTPResponseStatus = parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+        if case .idle = state {
+            var headers = HTTPHeaders([("Connection", "close"), ("Content-Length", "0"), ("Server", "SupportHost")])
+            headers.replaceOrAdd(name: "Content-Length", value: "0")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+        state = .responding
+        services.journal.append(source: "host", kind: "request-refused", fields: [
+            "status": .int(Int64(status.code)), "reason": .string("\(parserError)"),
+        ])
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -72,9 +127,27 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Requests
 
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let (path, query) = Self.split(head.uri)
-        services.activity.request(head.method.rawValue, path)
+        headTimer?.cancel()
+        var (path, query) = Self.split(head.uri)
+        if let token = services.token {
+            switch token.check(path: path, authorization: head.headers.first(name: "authorization")) {
+            case .allowed(let inner):
+                path = inner
+            case .refused(let recordedPath):
+                // No activity, no plug-in: a client without the token touches nothing.
+                var exchange = Exchange(head: head, path: recordedPath, started: services.clock.elapsed)
+                exchange.reason = "no valid run token"
+                state = .replyAtEnd(exchange, .text(403, "this host serves its guest only: use the URL it was given, or Authorization: Bearer TOKEN\n"))
+                return
+            }
+        }
         var exchange = Exchange(head: head, path: path, started: services.clock.elapsed)
+        guard head.uri.utf8.count <= services.limits.maxRequestLine else {
+            exchange.reason = "request target longer than \(services.limits.maxRequestLine) bytes"
+            state = .replyAtEnd(exchange, .text(414, "request target too long\n"))
+            return
+        }
+        services.activity.request(head.method.rawValue, path)
         guard let (route, subpath) = services.router.route(path) else {
             exchange.reason = "no plug-in answers this path"
             state = .replyAtEnd(exchange, .text(404, "no plug-in answers \(path)\n"))
@@ -231,7 +304,10 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
             services.journal.append(source: record.source, kind: "request", fields: record.fields(now: services.clock.elapsed))
             if !keepAlive { channel.close(promise: nil) }
         }
-        if case .responding = state { state = .idle }
+        if case .responding = state {
+            state = .idle
+            armHeadTimer(context: context)
+        }
     }
 
     static func reply(for error: any Error, plugin: String) -> (Reply, String) {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// What every connection's dispatcher shares: the routes, the journal, the activity clock.
 final class ServerServices: Sendable {
@@ -9,12 +10,18 @@ final class ServerServices: Sendable {
     let journal: Journal
     let activity: Activity
     let clock: RunClock
+    /// Nil with `--token none`.
+    let token: RunToken?
+    let limits: Job.ServerLimits
+    let openConnections = Atomic<Int>(0)
 
-    init(router: Router, journal: Journal, activity: Activity, clock: RunClock) {
+    init(router: Router, journal: Journal, activity: Activity, clock: RunClock, token: RunToken?, limits: Job.ServerLimits) {
         self.router = router
         self.journal = journal
         self.activity = activity
         self.clock = clock
+        self.token = token
+        self.limits = limits
     }
 }
 
@@ -41,8 +48,26 @@ final class HTTPServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let open = services.openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+                    channel.closeFuture.whenComplete { _ in services.openConnections.wrappingSubtract(1, ordering: .relaxed) }
+                    guard open <= services.limits.maxConnections else {
+                        // Over the limit: refused at once; the guest's own connections are unaffected.
+                        services.journal.append(source: "host", kind: "connection-refused", fields: [
+                            "open": .int(Int64(open - 1)), "limit": .int(Int64(services.limits.maxConnections)),
+                        ])
+                        channel.close(promise: nil)
+                        return
+                    }
+                    var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+                    decoderLimits.maxHeaderFieldSize = services.limits.maxHeaderBytes
+                    decoderLimits.maxHeaderListSize = services.limits.maxHeaderBytes
+                    decoderLimits.maxHeaderFieldCount = 200
                     let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    let idle = TimeAmount.milliseconds(Int64(services.limits.idleTimeout * 1000))
+                    try sync.addHandler(IdleStateHandler(readTimeout: idle))
+                    try sync.configureHTTPServerPipeline(
+                        withErrorHandling: false, withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: decoderLimits)
                     try sync.addHandler(HTTPDispatcher(services: services))
                 }
             }

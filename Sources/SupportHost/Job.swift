@@ -13,6 +13,38 @@ public struct Job: Sendable {
     public var runDirectory: String?
     /// The most a guest may extend its total deadline by, in total (0: not at all).
     public var maxExtend: Double
+    /// Who may talk to the host: the guest, proven by the run token (unless `.none`).
+    public var token: TokenChoice
+    public var limits: ServerLimits
+    /// Console lines matching one of these end the run (`console-fail`).
+    public var failOn: [String]
+    /// A console line matching this, seen again, means the guest rebooted.
+    public var rebootPattern: String?
+    /// Reboots allowed before the run ends as `reboot-loop` (0: a reboot is a failure).
+    public var maxReboots: Int
+
+    /// How the run token is chosen.
+    public enum TokenChoice: Sendable, Equatable {
+        /// A fresh random token per run (the default).
+        case auto
+        /// No token: for old images that only know root paths.
+        case none
+        case fixed(String)
+    }
+
+    /// What one client can make the host hold.
+    public struct ServerLimits: Sendable, Equatable {
+        /// Connections open at once; more are refused.
+        public var maxConnections = 64
+        /// Bytes of header fields in one request (431 beyond).
+        public var maxHeaderBytes = 16 * 1024
+        /// Bytes of the request target (414 beyond).
+        public var maxRequestLine = 8 * 1024
+        /// Seconds a connection may wait for its next request head, or stall in a body, before
+        /// it is closed.
+        public var idleTimeout: Double = 30
+        public init() {}
+    }
 
     /// The four timeouts of a run and the graces of the stop sequence, in seconds.
     public struct Timeouts: Sendable, Equatable {
@@ -81,6 +113,38 @@ public struct Job: Sendable {
         runDirectory = settings.runDirectory
         maxExtend = settings.maxExtend ?? 0
         guard maxExtend >= 0, maxExtend.isFinite else { throw .badTimeout(key: "max extend", value: maxExtend) }
+
+        switch settings.token ?? "auto" {
+        case "auto": token = .auto
+        case "none": token = .none
+        case let value:
+            guard value.count >= 16, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                throw .badToken("a token is 16 or more letters, digits, '-' or '_' (or 'auto', or 'none')")
+            }
+            token = .fixed(value)
+        }
+
+        var limits = ServerLimits()
+        func limit(_ value: Int?, _ key: String, _ field: WritableKeyPath<ServerLimits, Int>) throws(JobError) {
+            guard let value else { return }
+            guard value > 0 else { throw .badLimit(key: key, value: value) }
+            limits[keyPath: field] = value
+        }
+        try limit(settings.maxConnections, "max connections", \.maxConnections)
+        try limit(settings.maxHeaderBytes, "max header bytes", \.maxHeaderBytes)
+        if let idle = settings.idleTimeout {
+            guard idle > 0, idle.isFinite else { throw .badTimeout(key: "idle timeout", value: idle) }
+            limits.idleTimeout = idle
+        }
+        self.limits = limits
+
+        failOn = settings.failOn + (settings.failOnPanic ? ConsoleWatch.panicPatterns.map(NSRegularExpression.escapedPattern(for:)) : [])
+        rebootPattern = settings.rebootPattern
+        maxReboots = settings.maxReboots ?? 0
+        guard maxReboots >= 0 else { throw .badLimit(key: "max reboots", value: maxReboots) }
+        for pattern in failOn + [rebootPattern].compactMap({ $0 }) {
+            guard (try? NSRegularExpression(pattern: pattern)) != nil else { throw .badPattern(pattern) }
+        }
     }
 
     /// Whether a command name resolves to an executable file, as `execvp` would look it up.
@@ -103,8 +167,16 @@ public struct Job: Sendable {
                 "stop_grace": .double(timeouts.stopGrace), "kill_grace": .double(timeouts.killGrace),
                 "max_extend": .double(maxExtend),
             ],
+            "token": .string(token == .none ? "none" : "required"),
+            "limits": [
+                "max_connections": .int(Int64(limits.maxConnections)), "max_header_bytes": .int(Int64(limits.maxHeaderBytes)),
+                "max_request_line": .int(Int64(limits.maxRequestLine)), "idle_timeout": .double(limits.idleTimeout),
+            ],
+            "fail_on": .array(failOn.map { .string($0) }),
+            "max_reboots": .int(Int64(maxReboots)),
         ]
         if let stopCommand { fields["stop_command"] = .array(stopCommand.map { .string($0) }) }
+        if let rebootPattern { fields["reboot_pattern"] = .string(rebootPattern) }
         return fields
     }
 }

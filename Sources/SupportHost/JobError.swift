@@ -16,6 +16,9 @@ public enum JobError: Error, CustomStringConvertible, Equatable {
     case badListen(String)
     case badRunDirectory(path: String, reason: String)
     case namespaceClash(String, String, String)
+    case badPattern(String)
+    case badToken(String)
+    case badLimit(key: String, value: Int)
 
     public var description: String {
         switch self {
@@ -33,6 +36,9 @@ public enum JobError: Error, CustomStringConvertible, Equatable {
         case .badTimeout(let key, let value): return "\(key) must be a positive number of seconds, not \(String(format: "%g", value))"
         case .badListen(let text): return "listen address '\(text)' must be HOST:PORT with PORT in 0...65535"
         case .badRunDirectory(let path, let reason): return "cannot use run directory \(path): \(reason)"
+        case .badPattern(let pattern): return "'\(pattern)' is not a valid regular expression"
+        case .badToken(let reason): return "bad token: \(reason)"
+        case .badLimit(let key, let value): return "\(key) must be a positive number, not \(value)"
         case .namespaceClash(let namespace, let first, let second):
             return "namespace \(namespace) is claimed by both \(first) and \(second)"
         }

@@ -21,6 +21,15 @@ public struct JobSettings: Sendable {
     public var runDirectory: String?
     public var maxResultSize: Int64?
     public var maxExtend: Double?
+    /// `auto` (default), `none`, or a token of your own.
+    public var token: String?
+    public var maxConnections: Int?
+    public var maxHeaderBytes: Int?
+    public var idleTimeout: Double?
+    public var failOn: [String] = []
+    public var failOnPanic = false
+    public var rebootPattern: String?
+    public var maxReboots: Int?
     public var pluginSettings: [String: JSONValue] = [:]
 
     public init() {}
@@ -67,6 +76,16 @@ public struct JobSettings: Sendable {
             case "max_extend":
                 guard let number = value.doubleValue, number >= 0 else { throw .wrongType(key: key, expected: "a number of seconds, 0 or more") }
                 settings.maxExtend = number
+            case "token": settings.token = try string(value, key: key)
+            case "max_connections": settings.maxConnections = try integer(value, key: key)
+            case "max_header_bytes": settings.maxHeaderBytes = try integer(value, key: key)
+            case "idle_timeout": settings.idleTimeout = try seconds(value, key: key)
+            case "fail_on": settings.failOn += try strings(value, key: key)
+            case "fail_on_panic":
+                guard let flag = value.boolValue else { throw .wrongType(key: key, expected: "true or false") }
+                settings.failOnPanic = flag
+            case "reboot_pattern": settings.rebootPattern = try string(value, key: key)
+            case "max_reboots": settings.maxReboots = try integer(value, key: key)
             case "run_dir": settings.runDirectory = try string(value, key: key)
             case "max_result_size":
                 guard let size = value.intValue, size > 0 else { throw .wrongType(key: key, expected: "a positive integer") }
@@ -102,6 +121,11 @@ public struct JobSettings: Sendable {
     private static func string(_ value: JSONValue, key: String) throws(JobError) -> String {
         guard let text = value.stringValue else { throw .wrongType(key: key, expected: "a string") }
         return text
+    }
+
+    private static func integer(_ value: JSONValue, key: String) throws(JobError) -> Int {
+        guard let number = value.intValue else { throw .wrongType(key: key, expected: "an integer") }
+        return Int(number)
     }
 
     private static func strings(_ value: JSONValue, key: String) throws(JobError) -> [String] {

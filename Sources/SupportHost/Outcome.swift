@@ -14,6 +14,10 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
     case totalTimeout = "total-timeout"
     /// The guest was told to stop after its shutdown timeout and required results were missing.
     case shutdownTimeout = "shutdown-timeout"
+    /// A console line matched `--fail-on` (or `--fail-on-panic`).
+    case consoleFail = "console-fail"
+    /// The guest rebooted more often than `--max-reboots` allows.
+    case rebootLoop = "reboot-loop"
     /// Ctrl-C or SIGTERM to the host.
     case interrupted
     /// The guest command could not be started.
@@ -31,6 +35,8 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
         case .activityTimeout: return 21
         case .totalTimeout: return 22
         case .shutdownTimeout: return 23
+        case .consoleFail: return 24
+        case .rebootLoop: return 25
         case .launchFailed: return 30
         case .hostCrashed: return 31
         case .interrupted: return 130

@@ -75,7 +75,13 @@ public enum SupportHostRun {
             throw error
         }
         let activity = Activity(clock: clock)
-        let services = ServerServices(router: router, journal: journal, activity: activity, clock: clock)
+        let token: RunToken? = switch job.token {
+        case .auto: RunToken.generate()
+        case .none: nil
+        case .fixed(let value): RunToken(value: value)
+        }
+        let services = ServerServices(
+            router: router, journal: journal, activity: activity, clock: clock, token: token, limits: job.limits)
         let server: HTTPServer
         do {
             server = try await HTTPServer.start(host: job.listenHost, port: job.listenPort, services: services)
@@ -85,11 +91,17 @@ public enum SupportHostRun {
             throw HostError.cannotListen("\(job.listenHost):\(job.listenPort)", "\(error)")
         }
         let hostInURL = job.listenHost.contains(":") ? "[\(job.listenHost)]" : job.listenHost
-        let url = "http://\(hostInURL):\(server.port)"
+        let baseURL = "http://\(hostInURL):\(server.port)"
+        let url = baseURL + (token?.pathPrefix ?? "")
+        let exposed = !Self.isLoopback(job.listenHost)
         journal.append(source: "host", kind: "listening", fields: [
-            "host": .string(job.listenHost), "port": .int(Int64(server.port)), "url": .string(url),
+            "host": .string(job.listenHost), "port": .int(Int64(server.port)), "url": .string(baseURL),
+            "token": .bool(token != nil), "exposed": .bool(exposed),
         ])
-        options.logger.info("listening on \(url)")
+        options.logger.info("listening on \(baseURL)\(token == nil ? " (no token: anyone who can reach it may talk to it)" : "")")
+        if exposed {
+            options.logger.warning("listening on \(job.listenHost), which is not a loopback address: other machines can reach this host")
+        }
 
         if options.adoptOrphans { _ = Reaper.becomeSubreaper() }
         let signals = options.handleSignals ? SignalWatch(input) : nil
@@ -97,11 +109,16 @@ public enum SupportHostRun {
         let argv = job.command.map { argument in
             placeholders.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
         }
-        let environment = [
+        var guestEnvironment = [
             "SUPPORT_HOST_URL": url, "SUPPORT_HOST_HOST": job.listenHost, "SUPPORT_HOST_PORT": String(server.port),
         ]
+        if let token { guestEnvironment["SUPPORT_HOST_TOKEN"] = token.value }
+        let environment = guestEnvironment
 
-        var owner = RunOwner(job: job, journal: journal, activity: activity, clock: clock, options: options)
+        var owner = try RunOwner(
+            job: job, journal: journal, activity: activity, clock: clock, options: options,
+            console: ConsoleWatch(url: directory.console, failOn: job.failOn, rebootPattern: job.rebootPattern),
+            redact: { token?.redact($0) ?? $0 })
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -140,9 +157,14 @@ public enum SupportHostRun {
         await server.stop()
         try await journal.close()
 
+        owner.console.close()
         let report = try ReportBuilder.rebuild(directory)
         try ReportBuilder.write(report, to: directory)
         return RunSummary(outcome: owner.outcome ?? .completed, runDirectory: directory, line: owner.line, report: report)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host.hasPrefix("127.") || host == "::1"
     }
 
     /// Runs the operator's stop command to its end; its output goes to the console file.

@@ -14,6 +14,9 @@ struct RunOwner {
     let activity: Activity
     let clock: RunClock
     let options: RunOptions
+    private(set) var console: ConsoleWatch
+    /// Takes the run token out of anything recorded or shown.
+    let redact: @Sendable (String) -> String
 
     private var watchdog: Watchdog
     private var stop: StopSequence
@@ -24,11 +27,19 @@ struct RunOwner {
     private var pendingStopCommand: [String]?
     private var exit: GuestExit?
     private var extended = 0.0
+    private var bootID: String?
+    private var bootBanners = 0
+    private var reboots = 0
     private(set) var outcome: Outcome?
     private(set) var line = ""
     private(set) var isDone = false
 
-    init(job: Job, journal: Journal, activity: Activity, clock: RunClock, options: RunOptions) {
+    init(
+        job: Job, journal: Journal, activity: Activity, clock: RunClock, options: RunOptions, console: ConsoleWatch,
+        redact: @escaping @Sendable (String) -> String
+    ) {
+        self.console = console
+        self.redact = redact
         self.job = job
         self.journal = journal
         self.activity = activity
@@ -41,8 +52,8 @@ struct RunOwner {
 
     mutating func begin(argv: [String]) {
         watchdog.launched(at: clock.elapsed)
-        record("guest-launching", ["argv": .array(argv.map { .string($0) })])
-        options.logger.debug("guest command: \(argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))")
+        record("guest-launching", ["argv": .array(argv.map { .string(redact($0)) })])
+        options.logger.debug("guest command: \(argv.map { redact($0.contains(" ") ? "'\($0)'" : $0) }.joined(separator: " "))")
     }
 
     /// A guest asks for more time: granted within the operator's cap, in total over the run.
@@ -93,7 +104,11 @@ struct RunOwner {
         case .launchFailed(let reason):
             record("guest-launch-failed", ["reason": .string(reason)])
             finish(.launchFailed, "launch failed: \(reason)")
-        case .plugin(.guestPinged):
+        case .plugin(.guestPinged(let pingBootID)):
+            if let pingBootID {
+                if let known = bootID, known != pingBootID { rebooted(via: "X-Boot-Id", detail: "boot id changed", at: now) }
+                bootID = pingBootID
+            }
             guard watchdog.startedAt == nil else { return }
             watchdog.started(at: now)
             record("guest-started", ["after": .double(rounded(now - (watchdog.launchedAt ?? 0)))])
@@ -104,6 +119,16 @@ struct RunOwner {
             record("finishing", ["shutdown_timeout": .double(job.timeouts.shutdown)])
             options.logger.info("all required results in; the guest has \(durationText(job.timeouts.shutdown)) to exit")
         case .tick:
+            for finding in console.look() where stopCause == nil {
+                switch finding {
+                case .failure(let pattern, let line):
+                    stopDetail = "pattern \"\(pattern)\" matched \"\(redact(String(line.prefix(300))))\""
+                    beginStop(.consoleFail, at: now)
+                case .bootBanner(let line):
+                    bootBanners += 1
+                    if bootBanners > 1 { rebooted(via: "console", detail: redact(String(line.prefix(300))), at: now) }
+                }
+            }
             if stopCause != nil {
                 if let step = stop.advance(at: now) { takeStep(step) }
             } else if let cause = watchdog.expired(now: now, lastActivity: activity.lastActivity) {
@@ -134,6 +159,16 @@ struct RunOwner {
         }
     }
 
+    /// The guest started over (VCD's reboot event); past `--max-reboots` that ends the run.
+    private mutating func rebooted(via: String, detail: String, at now: Double) {
+        reboots += 1
+        record("reboot", ["via": .string(via), "detail": .string(detail), "count": .int(Int64(reboots))])
+        options.logger.info("the guest rebooted (\(via): \(detail)); \(reboots) of \(job.maxReboots) allowed")
+        guard reboots > job.maxReboots, stopCause == nil else { return }
+        stopDetail = "\(reboots) reboot\(reboots == 1 ? "" : "s"), \(job.maxReboots) allowed (last seen by \(via))"
+        beginStop(.rebootLoop, at: now)
+    }
+
     /// The stop command to start, once.
     mutating func takeStopCommand() -> [String]? {
         defer { pendingStopCommand = nil }
@@ -152,7 +187,7 @@ struct RunOwner {
             stopDetail = "the run took longer than \(durationText(watchdog.totalDeadline))"
         case .shutdownTimeout:
             stopDetail = "the guest did not exit within \(durationText(job.timeouts.shutdown)) of its last required result"
-        case .interrupted:
+        case .interrupted, .consoleFail, .rebootLoop:
             break
         }
         if let last = activity.last {
@@ -188,6 +223,8 @@ struct RunOwner {
         case .activityTimeout?: finish(.activityTimeout, "activity timeout: \(stopDetail)\(stoppedBy)")
         case .totalTimeout?: finish(.totalTimeout, "total timeout: \(stopDetail)\(stoppedBy)")
         case .interrupted?: finish(.interrupted, "interrupted: \(stopDetail)\(stoppedBy)")
+        case .consoleFail?: finish(.consoleFail, "console fail: \(stopDetail)\(stoppedBy)")
+        case .rebootLoop?: finish(.rebootLoop, "reboot loop: \(stopDetail)\(stoppedBy)")
         case .shutdownTimeout?:
             if missing.isEmpty {
                 finish(.completed, "completed: every required result in; \(stopDetail)\(stoppedBy)")

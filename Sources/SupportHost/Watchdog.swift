@@ -10,6 +10,8 @@ struct Watchdog {
         case totalTimeout = "total-timeout"
         case shutdownTimeout = "shutdown-timeout"
         case interrupted
+        case consoleFail = "console-fail"
+        case rebootLoop = "reboot-loop"
     }
 
     let timeouts: Job.Timeouts
