@@ -60,6 +60,30 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds a guest may extend its total deadline by with POST /watchdog, in total (default 0: not allowed).")
     var maxExtend: Double?
 
+    @Option(help: "auto (a fresh secret per run, the default), none (for images that only know root paths), or your own.")
+    var token: String?
+
+    @Option(help: "Connections open at once; more are refused (default 64).")
+    var maxConnections: Int?
+
+    @Option(help: "Bytes of request headers; more get 431 (default 16384).")
+    var maxHeaderBytes: Int?
+
+    @Option(help: "Seconds a connection may wait for a request head or stall in a body (default 30).")
+    var idleTimeout: Double?
+
+    @Option(name: .customLong("fail-on"), help: "A regular expression: a console line matching it ends the run (repeatable).")
+    var failOn: [String] = []
+
+    @Flag(help: "Fail on the usual kernel panic and oops lines.")
+    var failOnPanic = false
+
+    @Option(help: "A regular expression for a boot banner: seen again, the guest rebooted.")
+    var rebootPattern: String?
+
+    @Option(help: "Reboots allowed before the run ends as reboot-loop (default 0).")
+    var maxReboots: Int?
+
     @Flag(help: "Print only the last line (the outcome in words).")
     var quiet = false
 
@@ -112,6 +136,14 @@ struct RunCommand: AsyncParsableCommand {
         if let maxResultSize { settings.maxResultSize = maxResultSize }
         if let runDir { settings.runDirectory = runDir }
         if let maxExtend { settings.maxExtend = maxExtend }
+        if let token { settings.token = token }
+        if let maxConnections { settings.maxConnections = maxConnections }
+        if let maxHeaderBytes { settings.maxHeaderBytes = maxHeaderBytes }
+        if let idleTimeout { settings.idleTimeout = idleTimeout }
+        settings.failOn += failOn
+        if failOnPanic { settings.failOnPanic = true }
+        if let rebootPattern { settings.rebootPattern = rebootPattern }
+        if let maxReboots { settings.maxReboots = maxReboots }
         return settings
     }
 }

@@ -71,5 +71,6 @@ enum Fixtures {
 /// Trait conditions with install hints.
 enum Needs {
     static let curl = Fixtures.has("curl")
-    static let curlHint: Comment = "needs curl: apt-get install -y curl"
+    static let curlHint: Comment = "needs curl and python3: apt-get install -y curl python3"
+    static let python3 = Fixtures.has("python3")
 }
