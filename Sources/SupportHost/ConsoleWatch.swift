@@ -85,5 +85,12 @@ struct ConsoleWatch {
         return findings
     }
 
+    /// Starts after what is already in the file (a host taking a run over has seen it).
+    mutating func skipToEnd() {
+        guard isActive else { return }
+        fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { lseek(fd, 0, SEEK_END) }
+    }
+
     func close() { if fd >= 0 { Glibc.close(fd) } }
 }

@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 import PluginAPI
 import Subprocess
@@ -11,11 +12,14 @@ import Glibc
 enum GuestExit: Sendable, Equatable {
     case exited(Int32)
     case signalled(Int32)
+    /// A guest taken over after a host crash is not our child: its end is seen, its status not.
+    case unknown
 
     var fields: [String: JSONValue] {
         switch self {
         case .exited(let code): return ["exit_status": .int(Int64(code))]
         case .signalled(let signal): return ["signal": .int(Int64(signal)), "signal_name": .string(Guest.signalName(signal))]
+        case .unknown: return ["exit_status": .null, "status_unknown": .bool(true)]
         }
     }
 
@@ -23,6 +27,7 @@ enum GuestExit: Sendable, Equatable {
         switch self {
         case .exited(let code): return "exit status \(code)"
         case .signalled(let signal): return "killed by \(Guest.signalName(signal))"
+        case .unknown: return "exit status unknown (the guest was taken over after a host crash)"
         }
     }
 }
@@ -61,6 +66,31 @@ enum Guest {
         case .exited(let code): return .exited(code)
         case .signaled(let signal): return .signalled(signal)
         }
+    }
+
+    /// Waits for a process that is not our child to end (Linux pidfd), polling off the cooperative pool.
+    static func watch(pid: pid_t) async {
+        let fd = csupport_pidfd_open(pid)
+        while !Task.isCancelled {
+            if fd >= 0 {
+                var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                if poll(&entry, 1, 0) > 0 { break }
+            } else if kill(pid, 0) != 0 {
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        if fd >= 0 { close(fd) }
+    }
+
+    /// The kernel's start time of a process (field 22 of /proc/PID/stat): with the pid, it names
+    /// one process even after pids are reused.
+    static func startTime(of pid: pid_t) -> Int64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return nil
+        }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? Int64(fields[19]) : nil
     }
 
     static func signalName(_ signal: Int32) -> String {

@@ -169,6 +169,28 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
             }
             state = .replyAtEnd(exchange, reply)
         case .PUT, .POST:
+            if let id = head.headers.first(name: "x-request-id") {
+                guard id.utf8.count <= AnsweredRequests.maxIDLength else {
+                    exchange.reason = "X-Request-Id longer than \(AnsweredRequests.maxIDLength) bytes"
+                    state = .replyAtEnd(exchange, .text(400, "X-Request-Id is too long\n"))
+                    return
+                }
+                switch services.answered.begin(id) {
+                case .answered(let answer):
+                    exchange.reason = "duplicate of request \(id): answered again, not applied"
+                    var reply = Reply(status: answer.status, body: .bytes(answer.body))
+                    if let type = answer.contentType { reply.headers.append(("Content-Type", type)) }
+                    reply.headers.append(("X-Duplicate", "true"))
+                    state = .replyAtEnd(exchange, reply)
+                    return
+                case .inFlight:
+                    exchange.reason = "request \(id) is still being handled"
+                    state = .replyAtEnd(exchange, .text(409, "request \(id) is still being handled\n"))
+                    return
+                case .new:
+                    exchange.requestID = id
+                }
+            }
             startImport(request, plugin: route.plugin, exchange: exchange, context: context)
         default:
             exchange.reason = "method not allowed"
@@ -186,11 +208,17 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let sequence = stream.sequence
         let source = exchange.source
+        let requestID = exchange.requestID
+        let services = self.services
         let finished: @Sendable (Answer) -> Void = { answer in
             loop.execute { bound.value.importFinished(reply: answer.reply, reason: answer.reason) }
         }
         Task { [plugin, request, sequence, source, finished] in
-            finished(await runImportHook(plugin, request, sequence, source: source))
+            let answer = await runImportHook(plugin, request, sequence, source: source)
+            if let requestID {
+                await services.rememberAnswer(answer.reply, for: requestID)
+            }
+            finished(answer)
         }
     }
 
@@ -339,6 +367,7 @@ struct Exchange {
     var reason: String?
     var bodyComplete = false
     var closeAfterReply = false
+    var requestID: String?
 
     var announcedLength: Int64? { head.headers.first(name: "content-length").flatMap { Int64($0) } }
 
@@ -356,6 +385,7 @@ struct Exchange {
         ]
         if let range = head.headers.first(name: "range") { fields["range"] = .string(String(range.prefix(200))) }
         if let reason { fields["reason"] = .string(String(reason.prefix(1000))) }
+        if let requestID { fields["request_id"] = .string(requestID) }
         return fields
     }
 }

@@ -14,6 +14,7 @@ final class ServerServices: Sendable {
     let token: RunToken?
     let limits: Job.ServerLimits
     let openConnections = Atomic<Int>(0)
+    let answered = AnsweredRequests()
 
     init(router: Router, journal: Journal, activity: Activity, clock: RunClock, token: RunToken?, limits: Job.ServerLimits) {
         self.router = router

@@ -147,6 +147,29 @@ public struct Job: Sendable {
         }
     }
 
+    /// The job in the job-file format (our keys), journaled so that a host taking the run over
+    /// after a crash rebuilds the same job. The token is not in it; only its digest is journaled.
+    var jobFile: JSONValue {
+        var file: [String: JSONValue] = [
+            "command": .array(command.map { .string($0) }),
+            "listen": .string("\(listenHost.contains(":") ? "[\(listenHost)]" : listenHost):\(listenPort)"),
+            "results": .array(configuration.results.filter(\.required).map { .string($0.path) }),
+            "optional_results": .array(configuration.results.filter { !$0.required }.map { .string($0.path) }),
+            "mirrors": .object(Dictionary(configuration.mirrors.map { ($0.prefix, JSONValue.string($0.directory)) }) { a, _ in a }),
+            "startup_timeout": .double(timeouts.startup), "activity_timeout": .double(timeouts.activity),
+            "total_timeout": .double(timeouts.total), "shutdown_timeout": .double(timeouts.shutdown),
+            "stop_grace": .double(timeouts.stopGrace), "kill_grace": .double(timeouts.killGrace),
+            "max_result_size": .int(configuration.maxResultSize), "max_extend": .double(maxExtend),
+            "token": .string(token == .none ? "none" : "auto"),
+            "max_connections": .int(Int64(limits.maxConnections)), "max_header_bytes": .int(Int64(limits.maxHeaderBytes)),
+            "idle_timeout": .double(limits.idleTimeout), "fail_on": .array(failOn.map { .string($0) }),
+            "max_reboots": .int(Int64(maxReboots)), "plugins": .object(configuration.settings),
+        ]
+        if let stopCommand { file["stop_command"] = .array(stopCommand.map { .string($0) }) }
+        if let rebootPattern { file["reboot_pattern"] = .string(rebootPattern) }
+        return .object(file)
+    }
+
     /// Whether a command name resolves to an executable file, as `execvp` would look it up.
     static func isExecutable(_ name: String) -> Bool {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) }

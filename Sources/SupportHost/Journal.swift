@@ -169,22 +169,3 @@ enum JournalError: Error, CustomStringConvertible {
         }
     }
 }
-
-/// The run's clocks: monotonic seconds since the run was prepared, and wall time for the record.
-struct RunClock: Sendable {
-    let start: ContinuousClock.Instant
-    let offset: Double
-
-    /// `offset` continues the time line of a run taken over after a crash.
-    init(offset: Double = 0) {
-        start = .now
-        self.offset = offset
-    }
-
-    var elapsed: Double {
-        let duration = ContinuousClock.now - start
-        return offset + Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    func wallTime() -> String { Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
-}

@@ -12,19 +12,25 @@ public enum Recovery {
         public let report: JSONValue
     }
 
-    public static func recover(_ directory: RunDirectory) async throws -> Result {
-        let data = try Data(contentsOf: directory.journal)
-        let contents = JournalFormat.read(data)
+    /// Reads the journal and cuts off a torn or corrupt tail, so appends continue after the
+    /// last whole record.
+    static func readCuttingTornTail(_ directory: RunDirectory) throws -> JournalFormat.Contents {
+        let contents = JournalFormat.read(try Data(contentsOf: directory.journal))
         if contents.droppedBytes > 0 {
             let handle = try FileHandle(forWritingTo: directory.journal)
             try handle.truncate(atOffset: UInt64(contents.validBytes))
             try handle.synchronize()
             try handle.close()
         }
+        return contents
+    }
+
+    public static func recover(_ directory: RunDirectory) async throws -> Result {
+        let contents = try readCuttingTornTail(directory)
         var outcome = contents.entries.last { $0.source == "host" && $0.kind == "outcome" }?.fields["outcome"]?.stringValue
         if outcome == nil {
-            let lastTime = contents.entries.last?.time ?? 0
-            let journal = try Journal(url: directory.journal, clock: RunClock(offset: lastTime), existingRecords: UInt64(contents.entries.count))
+            let journal = try Journal(
+                url: directory.journal, clock: RunClock.continuing(contents.entries), existingRecords: UInt64(contents.entries.count))
             let launched = contents.entries.last { $0.kind == "guest-launched" }?.fields["pid"]
             journal.append(source: "host", kind: "host-crash-recovered", fields: [
                 "dropped_bytes": .int(Int64(contents.droppedBytes)), "problem": contents.problem.map { .string($0) } ?? .null,

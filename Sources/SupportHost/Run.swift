@@ -52,10 +52,53 @@ public enum SupportHostRun {
         let directory = try RunDirectory.create(job.runDirectory)
         let clock = RunClock()
         let journal = try Journal(url: directory.journal, clock: clock)
+        let token: RunToken? = switch job.token {
+        case .auto: RunToken.generate()
+        case .none: nil
+        case .fixed(let value): RunToken(value: value)
+        }
         var prepared = job.fields
         prepared["run_dir"] = .string(directory.url.path)
+        prepared["monotonic_origin"] = .int(Int64(clock.origin))
+        prepared["boot_id"] = .string(RunClock.bootID)
+        prepared["job"] = job.jobFile
+        if let token { prepared["token_sha256"] = .string(token.digestHex) }
         try await journal.appendDurably(source: "host", kind: "run-prepared", fields: prepared)
+        let setup = Setup(job: job, directory: directory, clock: clock, journal: journal, token: token, history: [], guest: .launch)
+        return try await serve(setup, options: options)
+    }
 
+    /// Takes over a run whose host died while its guest lives on: the same address and port,
+    /// the same deadlines, the plug-ins' state replayed from the journal, the guest watched by pid.
+    public static func resume(_ directory: RunDirectory, options: RunOptions = RunOptions()) async throws -> RunSummary {
+        let point = try await ResumePoint.read(directory)
+        let journal = try Journal(url: directory.journal, clock: point.clock, existingRecords: UInt64(point.entries.count))
+        journal.append(source: "host", kind: "host-resumed", fields: [
+            "guest_pid": .int(Int64(point.pid)), "records": .int(Int64(point.entries.count)),
+            "dropped_bytes": .int(Int64(point.droppedBytes)),
+        ])
+        options.logger.info("taking over the run in \(directory.url.path): guest pid \(point.pid), \(point.entries.count) journal records")
+        let setup = Setup(
+            job: point.job, directory: directory, clock: point.clock, journal: journal, token: point.token,
+            history: point.entries, guest: .adopt(point.pid))
+        return try await serve(setup, options: options)
+    }
+
+    /// What a run starts from: a new job, or a journal to continue.
+    struct Setup {
+        enum GuestSource { case launch, adopt(pid_t) }
+        let job: Job
+        let directory: RunDirectory
+        let clock: RunClock
+        let journal: Journal
+        let token: RunToken?
+        /// The journal so far (empty for a new run); replayed into the plug-ins and the owner.
+        let history: [JournalEntry]
+        let guest: GuestSource
+    }
+
+    private static func serve(_ setup: Setup, options: RunOptions) async throws -> RunSummary {
+        let (job, directory, clock, journal, token) = (setup.job, setup.directory, setup.clock, setup.journal, setup.token)
         let (inputs, input) = AsyncStream<RunInput>.makeStream()
         let plugins: [any Plugin]
         let router: Router
@@ -69,19 +112,18 @@ public enum SupportHostRun {
                     }))
             }
             router = try Router(plugins: plugins)
+            for entry in setup.history where entry.source != "host" {
+                try plugins.first { type(of: $0).name == entry.source }?.recover(entry)
+            }
         } catch {
             journal.append(source: "host", kind: "job-refused", fields: ["reason": .string("\(error)")])
             try? await journal.close()
             throw error
         }
         let activity = Activity(clock: clock)
-        let token: RunToken? = switch job.token {
-        case .auto: RunToken.generate()
-        case .none: nil
-        case .fixed(let value): RunToken(value: value)
-        }
         let services = ServerServices(
             router: router, journal: journal, activity: activity, clock: clock, token: token, limits: job.limits)
+        services.answered.load(setup.history)
         let server: HTTPServer
         do {
             server = try await HTTPServer.start(host: job.listenHost, port: job.listenPort, services: services)
@@ -120,14 +162,24 @@ public enum SupportHostRun {
             console: ConsoleWatch(url: directory.console, failOn: job.failOn, rebootPattern: job.rebootPattern),
             redact: { token?.redact($0) ?? $0 })
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    let exit = try await Guest.run(argv: argv, environment: environment, console: directory.console) { pid in
-                        input.yield(.launched(pid))
+            switch setup.guest {
+            case .launch:
+                group.addTask {
+                    do {
+                        let exit = try await Guest.run(argv: argv, environment: environment, console: directory.console) { pid in
+                            input.yield(.launched(pid))
+                        }
+                        input.yield(.exited(exit))
+                    } catch {
+                        input.yield(.launchFailed("\(error)"))
                     }
-                    input.yield(.exited(exit))
-                } catch {
-                    input.yield(.launchFailed("\(error)"))
+                }
+                owner.begin(argv: argv)
+            case .adopt(let pid):
+                owner.restore(from: setup.history, pid: pid)
+                group.addTask {
+                    await Guest.watch(pid: pid)
+                    input.yield(.exited(.unknown))
                 }
             }
             group.addTask {
@@ -136,7 +188,6 @@ public enum SupportHostRun {
                     input.yield(.tick)
                 }
             }
-            owner.begin(argv: argv)
             var lastStatus = 0.0
             for await next in inputs {
                 owner.handle(next)
@@ -156,7 +207,6 @@ public enum SupportHostRun {
         try await owner.recordOutcome()
         await server.stop()
         try await journal.close()
-
         owner.console.close()
         let report = try ReportBuilder.rebuild(directory)
         try ReportBuilder.write(report, to: directory)

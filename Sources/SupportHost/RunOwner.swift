@@ -56,6 +56,34 @@ struct RunOwner {
         options.logger.debug("guest command: \(argv.map { redact($0.contains(" ") ? "'\($0)'" : $0) }.joined(separator: " "))")
     }
 
+    /// Continues a run from its journal after a host crash: what the earlier host decided
+    /// stands, and a stop that was under way starts over.
+    mutating func restore(from entries: [JournalEntry], pid: pid_t) {
+        self.pid = pid
+        let now = clock.elapsed
+        for entry in entries {
+            switch entry.kind {
+            case "guest-launching": watchdog.launched(at: entry.time)
+            case "guest-started": watchdog.started(at: entry.time)
+            case "result-stored": if let path = entry.fields["path"]?.stringValue { missing.remove(path) }
+            case "finishing": watchdog.finishing(at: entry.time)
+            case "deadline-extended":
+                let seconds = entry.fields["seconds"]?.doubleValue ?? 0
+                extended += seconds
+                _ = watchdog.extendTotal(by: seconds)
+            case "ping": if let id = entry.fields["boot_id"]?.stringValue { bootID = id }
+            case "reboot": reboots += 1
+            case "stop-requested":
+                stopCause = entry.fields["cause"]?.stringValue.flatMap(Watchdog.Cause.init(rawValue:))
+                stopDetail = entry.fields["detail"]?.stringValue ?? ""
+            default: break
+            }
+        }
+        if job.rebootPattern != nil { bootBanners = 1 }
+        console.skipToEnd()
+        if stopCause != nil { takeStep(stop.begin(at: now)) }
+    }
+
     /// A guest asks for more time: granted within the operator's cap, in total over the run.
     private mutating func extendDeadline(by seconds: Double, at now: Double) -> Result<JSONValue, any Error> {
         let cap = job.maxExtend
@@ -98,7 +126,7 @@ struct RunOwner {
         switch input {
         case .launched(let pid):
             self.pid = pid
-            record("guest-launched", ["pid": .int(Int64(pid))])
+            record("guest-launched", ["pid": .int(Int64(pid)), "start_time": Guest.startTime(of: pid).map { .int($0) } ?? .null])
             options.logger.info("launched guest, pid \(pid)")
             if stopCause != nil { takeStep(stop.begin(at: now)) }
         case .launchFailed(let reason):
@@ -241,6 +269,10 @@ struct RunOwner {
                 finish(.guestFailed, "guest failed: exit status \(code)")
             case .signalled:
                 finish(.guestCrashed, "guest crashed: \(exit.description)")
+            case .unknown where missing.isEmpty:
+                finish(.completed, "completed: every required result in; the guest's \(exit.description)")
+            case .unknown:
+                finish(.resultsMissing, "results missing: \(missing.sorted().joined(separator: ", ")); the guest's \(exit.description)")
             }
         }
     }

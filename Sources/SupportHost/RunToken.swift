@@ -1,7 +1,32 @@
+import Crypto
+import Foundation
+
 /// The per-run secret that lets only the guest in: carried as a path prefix `/t/TOKEN` in the
 /// URL the guest is given, or as `Authorization: Bearer TOKEN`.
+///
+/// Only its SHA-256 is journaled, so a host that takes a run over can check the guest's token
+/// without the secret ever being written down.
 struct RunToken: Sendable {
+    /// The secret itself; empty for a token known only by its digest (a resumed run).
     let value: String
+    let digest: [UInt8]
+
+    init(value: String) {
+        self.value = value
+        digest = Array(SHA256.hash(data: Data(value.utf8)))
+    }
+
+    init?(digestHex: String) {
+        let bytes = stride(from: 0, to: digestHex.count, by: 2).compactMap { offset -> UInt8? in
+            let start = digestHex.index(digestHex.startIndex, offsetBy: offset)
+            return UInt8(digestHex[start..<digestHex.index(start, offsetBy: 2, limitedBy: digestHex.endIndex)!], radix: 16)
+        }
+        guard bytes.count == 32 else { return nil }
+        value = ""
+        digest = bytes
+    }
+
+    var digestHex: String { digest.map { String(format: "%02x", $0) }.joined() }
 
     /// 128 bits from the system's secure random source (getrandom on Linux), as hex.
     static func generate() -> RunToken {
@@ -15,14 +40,11 @@ struct RunToken: Sendable {
 
     var pathPrefix: String { "/t/" + value }
 
-    /// Compares without an early exit, so the time taken says nothing about the token.
+    /// Compares digests without an early exit, so the time taken says nothing about the token.
     func matches<S: StringProtocol>(_ candidate: S) -> Bool {
-        let expected = Array(value.utf8)
-        let given = Array(candidate.utf8)
-        var difference = UInt8(truncatingIfNeeded: expected.count ^ given.count)
-        for index in 0..<expected.count {
-            difference |= expected[index] ^ (index < given.count ? given[index] : 0)
-        }
+        let given = Array(SHA256.hash(data: Data(candidate.utf8)))
+        var difference: UInt8 = 0
+        for index in 0..<digest.count { difference |= digest[index] ^ given[index] }
         return difference == 0
     }
 
@@ -47,5 +69,5 @@ struct RunToken: Sendable {
     }
 
     /// Replaces the token wherever it appears, for anything written down or shown.
-    func redact(_ text: String) -> String { text.replacingOccurrences(of: value, with: "{token}") }
+    func redact(_ text: String) -> String { value.isEmpty ? text : text.replacingOccurrences(of: value, with: "{token}") }
 }

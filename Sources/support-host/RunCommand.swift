@@ -15,8 +15,11 @@ struct RunCommand: AsyncParsableCommand {
             \(Outcome.exitCodeTable)
             """)
 
-    @Option(name: .long, help: "A JSON job file (PITA's keys or ours).")
+    @Option(help: "A JSON job file (PITA's keys or ours).")
     var job: String?
+
+    @Option(help: "Take over the run in RUN_DIR whose host died while its guest still runs.")
+    var resume: String?
 
     @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:0, any free port).")
     var listen: String?
@@ -94,6 +97,12 @@ struct RunCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func run() async throws {
+        if let resume {
+            guard job == nil, command.isEmpty else {
+                throw fail("bad job: --resume takes the job from the run's journal; give no --job or command", code: Outcome.badJobExitCode)
+            }
+            try await resumeRun(RunDirectory(url: URL(fileURLWithPath: resume)))
+        }
         let job: Job
         do throws(JobError) {
             job = try Job(try settings())
@@ -114,6 +123,27 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(summary.outcome.exitCode)
         } catch let error as JobError {
             throw fail("bad job: \(error)", code: Outcome.badJobExitCode)
+        } catch let error as HostError {
+            throw fail("\(error)", code: Outcome.hostErrorExitCode)
+        }
+    }
+
+    private func resumeRun(_ directory: RunDirectory) async throws -> Never {
+        let console = Console.shared
+        var options = RunOptions()
+        options.handleSignals = true
+        options.logger = console.logger(level: quiet ? .warning : verbose ? .debug : .info)
+        if !quiet { options.status = { console.status($0) } }
+        do {
+            let summary = try await SupportHostRun.resume(directory, options: options)
+            console.endStatus()
+            print(summary.line)
+            throw ExitCode(summary.outcome.exitCode)
+        } catch let error as ResumeError {
+            guard case .guestGone = error else { throw fail("cannot resume: \(error)", code: Outcome.badJobExitCode) }
+            let result = try await Recovery.recover(directory)
+            print("the guest is gone: recovered the run instead (outcome \(result.outcome))")
+            throw ExitCode(Outcome(rawValue: result.outcome)?.exitCode ?? Outcome.hostCrashed.exitCode)
         } catch let error as HostError {
             throw fail("\(error)", code: Outcome.hostErrorExitCode)
         }

@@ -1,0 +1,46 @@
+import Foundation
+import PluginAPI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The run's clocks: monotonic seconds since the run was prepared, and wall time for the record.
+///
+/// The origin is a `CLOCK_MONOTONIC` reading, which every process of one boot shares: a host
+/// that takes a run over after a crash computes the same elapsed time, so the deadlines stay
+/// where they were.
+struct RunClock: Sendable {
+    /// `CLOCK_MONOTONIC` nanoseconds when the run was prepared.
+    let origin: UInt64
+
+    init() { origin = Self.monotonicNow() }
+    init(origin: UInt64) { self.origin = origin }
+
+    var elapsed: Double { Double(Int64(bitPattern: Self.monotonicNow() &- origin)) / 1e9 }
+
+    func wallTime() -> String { Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
+
+    static func monotonicNow() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
+    /// The clock of a run whose journal holds `entries`: its own origin when this is the same
+    /// boot, else one that continues from the last record.
+    static func continuing(_ entries: [PluginAPI.JournalEntry]) -> RunClock {
+        let prepared = entries.first { $0.source == "host" && $0.kind == "run-prepared" }
+        if let origin = prepared?.fields["monotonic_origin"]?.intValue, prepared?.fields["boot_id"]?.stringValue == bootID {
+            return RunClock(origin: UInt64(origin))
+        }
+        let last = entries.last?.time ?? 0
+        return RunClock(origin: monotonicNow() &- UInt64(max(0, last) * 1e9))
+    }
+
+    /// This machine's boot id: a monotonic origin means something only within the same boot.
+    static var bootID: String {
+        ((try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,98 @@
+import Crypto
+import Foundation
+import PluginAPI
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the guest was told was received is never lost: the host is killed for real.
+@Suite(.enabled(if: Needs.curl, Needs.curlHint))
+struct DurabilityTests {
+    static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+
+    /// The guest's process group, from the journal, so a test never leaves it behind.
+    static func killGuest(_ runDir: URL) {
+        let text = RunFiles(url: runDir).journalText
+        guard let range = text.range(of: #""pid":"#) else { return }
+        let digits = text[range.upperBound...].prefix { $0.isNumber }
+        if let pid = pid_t(digits) { kill(-pid, SIGKILL) }
+    }
+
+    @Test func anAcknowledgedUploadSurvivesSigkillOfTheHost() async throws {
+        let runDir = Fixtures.runDirectory("crash")
+        let work = Fixtures.temporaryDirectory("crash-work")
+        let payload = Fixtures.randomData(1_000_000)
+        try payload.write(to: work.appendingPathComponent("payload"))
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            curl -fsS -T "$1/payload" "$SUPPORT_HOST_URL/big.bin" > "$1/ack"
+            exec sleep 300
+            """#)
+        let host = try HostProcess(["run", "--result", "/big.bin", "--result", "/never.txt", "--run-dir", runDir.path, "--", guest, work.path])
+        defer { Self.killGuest(runDir) }
+        #expect(await Fixtures.eventually(timeout: 30) { ((try? Data(contentsOf: work.appendingPathComponent("ack"))) ?? Data()).count > 0 })
+        kill(host.pid, SIGKILL)
+        _ = await host.wait()
+
+        let recover = try await HostProcess.run(["recover", runDir.path])
+        #expect(recover.status == 0, "\(recover.stderr)")
+        let report = try RunFiles(url: runDir).report
+        #expect(report["outcome"] == "host-crashed")
+        let result = try #require(report["results"]?.arrayValue?.first)
+        #expect(result["sha256"] == .string(Self.sha256(payload)))
+        #expect(RunFiles(url: runDir).result("big.bin") == payload)
+        #expect(report["guest"]?["pid"] != nil)
+    }
+
+    @Test func aRetriedUploadWithTheSameRequestIdIsAnsweredAgainNotAppliedTwice() async throws {
+        let runDir = Fixtures.runDirectory("dedupe")
+        let work = Fixtures.temporaryDirectory("dedupe-work")
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            echo first | curl -fsS -H 'X-Request-Id: upload-1' -T - "$SUPPORT_HOST_URL/log.txt" > "$1/one"
+            echo other | curl -fsS -D "$1/headers" -H 'X-Request-Id: upload-1' -T - "$SUPPORT_HOST_URL/log.txt" > "$1/two"
+            """#)
+        let host = try await HostProcess.run(["run", "--result", "/log.txt", "--run-dir", runDir.path, "--", guest, work.path])
+        #expect(host.status == 0, "\(host.stderr)\n\(RunFiles(url: runDir).console)")
+        let one = try Data(contentsOf: work.appendingPathComponent("one"))
+        #expect(one == (try Data(contentsOf: work.appendingPathComponent("two"))))
+        #expect(try String(contentsOf: work.appendingPathComponent("headers"), encoding: .utf8).lowercased().contains("x-duplicate: true"))
+        #expect(RunFiles(url: runDir).result("log.txt") == Data("first\n".utf8))
+        #expect(RunFiles(url: runDir).journalText.contains("duplicate of request upload-1"))
+    }
+
+    @Test func aNewHostTakesOverALiveRunAndCompletesIt() async throws {
+        let runDir = Fixtures.runDirectory("resume")
+        let work = Fixtures.temporaryDirectory("resume-work")
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            echo one | curl -fsS -H 'X-Request-Id: r1' -T - "$SUPPORT_HOST_URL/one.txt" > "$1/first"
+            touch "$1/between"
+            while [ ! -e "$1/go" ]; do sleep 0.1; done
+            echo one | curl -fsS -H 'X-Request-Id: r1' -T - "$SUPPORT_HOST_URL/one.txt" > "$1/again"
+            echo two | curl -fsS --retry 30 --retry-connrefused --retry-delay 1 -T - "$SUPPORT_HOST_URL/two.txt" >/dev/null
+            """#)
+        let first = try HostProcess(["run", "--result", "/one.txt", "--result", "/two.txt", "--run-dir", runDir.path, "--", guest, work.path])
+        defer { Self.killGuest(runDir) }
+        #expect(await Fixtures.eventually(timeout: 30) { FileManager.default.fileExists(atPath: work.appendingPathComponent("between").path) })
+        kill(first.pid, SIGKILL)
+        _ = await first.wait()
+
+        let second = try HostProcess(["run", "--resume", runDir.path])
+        #expect(await Fixtures.eventually(timeout: 30) { RunFiles(url: runDir).journalText.contains("host-resumed") })
+        #expect(await Fixtures.eventually(timeout: 30) {
+            RunFiles(url: runDir).journalText.components(separatedBy: #""kind":"listening""#).count == 3
+        })
+        FileManager.default.createFile(atPath: work.appendingPathComponent("go").path, contents: nil)
+        let status = await second.wait()
+        #expect(status == 0, "\(second.stderr)\n\(second.stdout)")
+        let report = try RunFiles(url: runDir).report
+        #expect(report["outcome"] == "completed")
+        #expect(report["guest"]?["status_unknown"] == true)
+        #expect(report["results"]?.arrayValue?.count == 2)
+        #expect(try Data(contentsOf: work.appendingPathComponent("first")) == (try Data(contentsOf: work.appendingPathComponent("again"))),
+            "the retried request is answered as before, across the resume")
+    }
+}
