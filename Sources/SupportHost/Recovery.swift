@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PluginAPI
 
@@ -10,6 +11,36 @@ public enum Recovery {
         public let problem: String?
         public let outcome: String
         public let report: JSONValue
+    }
+
+    /// Re-hashes every result the journal says was stored, and removes temporary files of
+    /// uploads that never completed (they were never acknowledged).
+    static func checkResults(_ report: JSONValue, _ directory: RunDirectory) -> JSONValue {
+        guard case .object(var fields) = report else { return report }
+        var checked: [JSONValue] = []
+        for result in fields["results"]?.arrayValue ?? [] {
+            guard case .object(var item) = result, let file = item["file"]?.stringValue else { continue }
+            let url = directory.url.appendingPathComponent(file)
+            let digest = sha256(of: url)
+            item["verified"] = .bool(digest != nil && digest == item["sha256"]?.stringValue)
+            if digest == nil { item["problem"] = "the file is missing" }
+            else if digest != item["sha256"]?.stringValue { item["problem"] = .string("the file's sha256 is now \(digest!)") }
+            checked.append(.object(item))
+        }
+        if fields["results"] != nil { fields["results"] = .array(checked) }
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: directory.results.path)) ?? [])
+            .filter { $0.hasPrefix(".partial-") }.sorted()
+        for name in leftovers { try? FileManager.default.removeItem(at: directory.results.appendingPathComponent(name)) }
+        if !leftovers.isEmpty { fields["removed_incomplete_uploads"] = .array(leftovers.map { .string($0) }) }
+        return .object(fields)
+    }
+
+    private static func sha256(of url: URL) -> String? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// Reads the journal and cuts off a torn or corrupt tail, so appends continue after the
@@ -43,7 +74,8 @@ public enum Recovery {
             try await journal.close()
             outcome = Outcome.hostCrashed.rawValue
         }
-        let report = try ReportBuilder.rebuild(directory)
+        var report = try ReportBuilder.rebuild(directory)
+        report = checkResults(report, directory)
         try ReportBuilder.write(report, to: directory)
         return Result(
             records: contents.entries.count, droppedBytes: contents.droppedBytes, problem: contents.problem,

@@ -20,6 +20,8 @@ public struct RunOptions: Sendable {
     public var logger = Logger(label: "support-host")
     /// Called about four times a second with the run's state, for a status line.
     public var status: (@Sendable (RunStatus) -> Void)?
+    /// Concurrent durable records share one fsync. Off only to measure what that gains.
+    public var groupCommit = true
 
     public init() {}
 }
@@ -51,7 +53,7 @@ public enum SupportHostRun {
     public static func execute(_ job: Job, options: RunOptions = RunOptions()) async throws -> RunSummary {
         let directory = try RunDirectory.create(job.runDirectory)
         let clock = RunClock()
-        let journal = try Journal(url: directory.journal, clock: clock)
+        let journal = try Journal(url: directory.journal, clock: clock, groupCommit: options.groupCommit)
         let token: RunToken? = switch job.token {
         case .auto: RunToken.generate()
         case .none: nil

@@ -87,6 +87,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Reboots allowed before the run ends as reboot-loop (default 0).")
     var maxReboots: Int?
 
+    @Flag(help: ArgumentHelp("Give every durable journal record its own fsync (to measure group commit).", visibility: .hidden))
+    var noGroupCommit = false
+
     @Flag(help: "Print only the last line (the outcome in words).")
     var quiet = false
 
@@ -113,6 +116,7 @@ struct RunCommand: AsyncParsableCommand {
         var options = RunOptions()
         options.handleSignals = true
         options.adoptOrphans = true
+        options.groupCommit = !noGroupCommit
         options.logger = console.logger(level: quiet ? .warning : verbose ? .debug : .info)
         if !quiet { options.status = { console.status($0) } }
         do {
