@@ -3,6 +3,8 @@ import Foundation
 import PluginAPI
 import Testing
 
+@testable import SupportHost
+
 /// A whole run through the real binary, a real server on loopback and real guest processes.
 @Suite(.enabled(if: Needs.curl, Needs.curlHint))
 struct WholeRunTests {
@@ -130,10 +132,12 @@ struct WholeRunTests {
         let files = RunFiles(url: runDir)
         let original = try files.report
         try FileManager.default.removeItem(at: runDir.appendingPathComponent("report.json"))
+        #expect(try ReportBuilder.rebuild(RunDirectory(url: runDir)) == original)
         let recover = try await HostProcess.run(["recover", runDir.path])
         #expect(recover.status == 0, "\(recover.stderr)")
         #expect(recover.stdout.contains("outcome: completed"), "a finished run keeps its outcome")
-        #expect(try files.report == original)
+        #expect(try files.report["results"]?.arrayValue?.first?["verified"] == true)
+        #expect(try files.report["outcome"] == original["outcome"])
         let printed = try await HostProcess.run(["report", runDir.path])
         #expect(printed.stdout.contains("outcome:  completed"))
         #expect(printed.stdout.contains("/r.txt → results/r.txt (3 bytes"))
