@@ -80,5 +80,9 @@ struct ResumableUploadTests {
         #expect(upload?["received"] == "0-8191")
         #expect(upload?["total"] == 40960)
         #expect(files.journalText.components(separatedBy: #""kind":"result-conflict""#).count - 1 == 2)
+        try FileManager.default.removeItem(at: runDir.appendingPathComponent("report.json"))
+        let recovered = try await HostProcess.run(["recover", runDir.path])
+        #expect(recovered.status == 0, "\(recovered.stderr)")
+        #expect(try files.report["incomplete_uploads"] == report["incomplete_uploads"], "the received ranges come back from the journal")
     }
 }
