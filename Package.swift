@@ -26,14 +26,21 @@ let package = Package(
         .target(name: "CSupport", path: "Sources/CSupport"),
 
         .target(name: "Ping", dependencies: ["PluginAPI"], path: "Sources/Plugins/Ping"),
+        // Not a plug-in: PITA's data model (platforms and their canonical hash, the safe
+        // PITA-XML reader) shared by Discover and Test, which must not depend on each other.
+        .target(
+            name: "PITAXML",
+            dependencies: ["PluginAPI", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Plugins/PITAXML"
+        ),
         .target(
             name: "Discover",
-            dependencies: ["PluginAPI", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PluginAPI", "PITAXML"],
             path: "Sources/Plugins/Discover"
         ),
         .target(
             name: "Test",
-            dependencies: ["PluginAPI", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PluginAPI", "PITAXML", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Plugins/Test"
         ),
         .target(name: "CPANMirror", dependencies: ["PluginAPI"], path: "Sources/Plugins/CPANMirror"),
@@ -62,7 +69,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SupportHostTests",
-            dependencies: ["SupportHost", "PluginAPI", "Test", "Discover", "CPANMirror", "Ping"]
+            dependencies: ["SupportHost", "PluginAPI", "Test", "Discover", "CPANMirror", "Ping", "PITAXML"]
         ),
     ]
 )

@@ -76,6 +76,13 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case .importing(let exchange, let source) = state {
+            // A body cut short (the client hung up mid-upload): the import hook sees its body
+            // fail, and its answer is journaled when it comes.
+            if !exchange.bodyComplete { source.finish(BodyError.connectionClosed(received: exchange.bytesIn)) }
+            context.close(promise: nil)
+            return
+        }
         // What NIO's own protocol error handler would do, with 431 for oversized headers.
         guard let parserError = error as? HTTPParserError else {
             context.close(promise: nil)

@@ -108,7 +108,12 @@ public enum ReportBuilder {
         if !replayProblems.isEmpty { report["replay_problems"] = .array(replayProblems) }
         for row in PluginTable.rows {
             guard let plugin = plugins[row.name] else { continue }
-            report.merge(plugin.report()) { current, _ in current }
+            // Lists two plug-ins both contribute (platforms come from Discover and from
+            // PITA-XML results of Test) are joined, in table order.
+            report.merge(plugin.report()) { current, new in
+                if let first = current.arrayValue, let second = new.arrayValue { return .array(first + second) }
+                return current
+            }
         }
         return .object(report)
     }

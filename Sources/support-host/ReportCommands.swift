@@ -77,6 +77,18 @@ enum ReportText {
         lines.append("results:  \(results.count)")
         for result in results {
             lines.append("  \(result["path"]?.stringValue ?? "?") → \(result["file"]?.stringValue ?? "?") (\(result["size"]?.intValue ?? 0) bytes, sha256 \(result["sha256"]?.stringValue ?? "?"))")
+            if let summary = result["pita_report"] {
+                for test in summary["tests"]?.arrayValue ?? [] {
+                    let counts = test["passed"]?.intValue.map { ", \($0) passed, \(test["failed"]?.intValue ?? 0) failed" } ?? ""
+                    lines.append("    test \(test["name"]?.stringValue ?? "?"): exit \(describe(test["exit_code"] ?? .null))\(counts)")
+                }
+                for command in summary["commands"]?.arrayValue ?? [] {
+                    lines.append("    command \(command["cmd"]?.stringValue ?? "?"): exit \(describe(command["exit_code"] ?? .null))")
+                }
+            }
+        }
+        for upload in report["incomplete_uploads"]?.arrayValue ?? [] {
+            lines.append("  incomplete: \(upload["path"]?.stringValue ?? "?") has \(upload["received"]?.stringValue ?? "") of \(upload["total"]?.intValue ?? 0) bytes")
         }
         let platforms = report["platforms"]?.arrayValue ?? []
         lines.append("platforms: \(platforms.count)")

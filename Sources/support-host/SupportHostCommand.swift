@@ -8,7 +8,7 @@ struct SupportHostCommand: AsyncParsableCommand {
         commandName: "support-host",
         abstract: "Runs a guest command and serves it over HTTP: ping, results, platforms, a CPAN mirror.",
         subcommands: [
-            RunCommand.self, ReportCommand.self, RecoverCommand.self, PluginsCommand.self, DemoCommand.self,
+            RunCommand.self, ReportCommand.self, RecoverCommand.self, PlatformsCommand.self, PluginsCommand.self, DemoCommand.self,
             DemoGuestCommand.self,
         ])
 }

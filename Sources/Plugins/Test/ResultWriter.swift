@@ -13,6 +13,8 @@ struct ResultWriter {
     private let fd: Int32
     private var hasher = SHA256()
     private(set) var size: Int64 = 0
+    /// The first bytes, to tell whether the result is worth parsing as XML.
+    private(set) var head = Data()
 
     init(directory: URL) throws {
         self.directory = directory
@@ -35,6 +37,7 @@ struct ResultWriter {
         }
         hasher.update(data: chunk)
         size += Int64(chunk.count)
+        if head.count < 64 { head += chunk.prefix(64 - head.count) }
     }
 
     /// Makes the file durable and renames it to `name`; returns the hex SHA-256.
@@ -43,11 +46,7 @@ struct ResultWriter {
         close(fd)
         let final = directory.appendingPathComponent(name)
         guard rename(temporaryURL.path, final.path) == 0 else { throw POSIXFailure("rename to \(final.path)", errno) }
-        let dir = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 {
-            fsync(dir)
-            close(dir)
-        }
+        syncDirectory(directory)
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
@@ -57,6 +56,15 @@ struct ResultWriter {
     func discard() {
         close(fd)
         unlink(temporaryURL.path)
+    }
+}
+
+/// Makes a rename inside `directory` durable.
+func syncDirectory(_ directory: URL) {
+    let dir = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if dir >= 0 {
+        fsync(dir)
+        close(dir)
     }
 }
 

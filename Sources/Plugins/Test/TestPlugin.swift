@@ -1,16 +1,19 @@
 import Foundation
+import PITAXML
 import PluginAPI
 
-/// Result files: the guest `PUT`s each configured result path; the body streams to a temporary
-/// file, is hashed on the way, made durable, and renamed into `results/`.
+/// Result files: the guest `PUT`s each configured result path, whole or in pieces with
+/// `Content-Range`; the body streams to a file in `results/`, is hashed, made durable and
+/// renamed into place. `HEAD` on a result path tells what has arrived. A result that is a
+/// PITA-XML document is summarised (`<report>`) or read for platforms (`<guest>`).
 public final class TestPlugin: Plugin {
     public static let name = "Test"
-    public static let summary = "result files: PUT to a configured path, stored durably with size and sha256"
-    public static let hooks: Set<Hook> = [.import, .recover]
+    public static let summary = "result files: PUT (whole or Content-Range pieces) to a configured path, stored durably with size and sha256; HEAD tells what arrived"
+    public static let hooks: Set<Hook> = [.import, .export, .recover]
     public static let namespaceSummary = "each --result / --optional-result path"
 
-    private let context: any HostContext
-    private let stored = Locked([String: StoredResult]())
+    let context: any HostContext
+    let state = Locked(TestState())
 
     public init(context: any HostContext) {
         self.context = context
@@ -22,6 +25,13 @@ public final class TestPlugin: Plugin {
         guard request.method == "PUT" else {
             throw GuestError(405, "result files are sent with PUT, not \(request.method)")
         }
+        if let header = request.header("content-range") {
+            return try await storePiece(request, range: try ContentRange(header: header), body: body)
+        }
+        return try await storeWhole(request, body: body)
+    }
+
+    private func storeWhole(_ request: GuestRequest, body: RequestBody) async throws -> Reply {
         let limit = context.configuration.maxResultSize
         if let announced = body.expectedLength, announced > limit {
             throw GuestError(413, "result of \(announced) bytes is over the limit of \(limit) bytes")
@@ -42,58 +52,124 @@ public final class TestPlugin: Plugin {
             throw error
         }
         let digest = writer.digest
-        if let earlier = stored.withLock({ $0[request.path] }) {
-            writer.discard()
-            if earlier.sha256 == digest { return resultReply(200, earlier) }
-            throw GuestError(409, "\(request.path) is already stored with different content", details: [
-                "stored_sha256": .string(earlier.sha256), "sent_sha256": .string(digest),
-            ])
-        }
         let fileName = ResultNames.fileName(for: request.path)
-        _ = try writer.commit(as: fileName)
         let result = StoredResult(path: request.path, file: "results/" + fileName, size: writer.size, sha256: digest)
-        stored.withLock { $0[request.path] = result }
-        try await context.recordDurably("result-stored", result.fields)
-        context.notify(.resultStored(path: request.path))
-        return resultReply(201, result)
+        // Claim the path before renaming, so two uploads racing to it cannot both store.
+        let earlier = state.withLock { state -> StoredResult? in
+            if let earlier = state.stored[request.path] { return earlier }
+            state.stored[request.path] = result
+            return nil
+        }
+        if let earlier {
+            writer.discard()
+            return try answerRepeat(of: earlier, sha256: digest, size: writer.size)
+        }
+        do {
+            _ = try writer.commit(as: fileName)
+        } catch {
+            state.withLock { _ = $0.stored.removeValue(forKey: request.path) }
+            writer.discard()
+            throw error
+        }
+        return try await finishStored(result, head: writer.head)
     }
 
-    private func resultReply(_ status: Int, _ result: StoredResult) -> Reply {
-        .json(status, .object(result.fields))
+    /// 200 for the same content again, 409 (journaled with both digests) for other content.
+    func answerRepeat(of earlier: StoredResult, sha256: String, size: Int64) throws -> Reply {
+        if earlier.sha256 == sha256 { return .json(200, .object(earlier.fields)) }
+        context.record("result-conflict", [
+            "path": .string(earlier.path), "stored_sha256": .string(earlier.sha256), "sent_sha256": .string(sha256),
+            "stored_size": .int(earlier.size), "sent_size": .int(size),
+        ])
+        throw GuestError(409, "\(earlier.path) is already stored with sha256 \(earlier.sha256); this upload has sha256 \(sha256)", details: [
+            "stored_sha256": .string(earlier.sha256), "sent_sha256": .string(sha256),
+        ])
+    }
+
+    /// Journals a result that is on stable storage, tells the run, reads it if it is PITA-XML,
+    /// and answers 201.
+    func finishStored(_ result: StoredResult, head: Data) async throws -> Reply {
+        try await context.recordDurably("result-stored", result.fields)
+        state.withLock { state in
+            if let partial = state.partial.removeValue(forKey: result.path), "results/" + partial.file != result.file {
+                unlink(context.resultsDirectory.appendingPathComponent(partial.file).path)
+            }
+        }
+        context.notify(.resultStored(path: result.path))
+        var answer = result.fields
+        answer.merge(try await readDocument(result, head: head)) { current, _ in current }
+        return .json(201, .object(answer))
+    }
+
+    /// `HEAD` on a result path: 200 when it is complete, 206 while pieces are missing, 404 when
+    /// nothing has arrived; `X-Received-Ranges` and `X-Total-Length` say what is there.
+    public func exportData(_ request: GuestRequest) throws -> Reply {
+        guard request.method == "HEAD" else {
+            throw GuestError(405, "result files are not served back; HEAD \(request.path) tells what has arrived")
+        }
+        let (stored, partial) = state.withLock { ($0.stored[request.path], $0.partial[request.path]) }
+        if let stored {
+            return Reply(status: 200, headers: [
+                ("X-Upload-Complete", "yes"), ("X-Total-Length", String(stored.size)),
+                ("X-Received-Ranges", stored.size > 0 ? "0-\(stored.size - 1)" : ""), ("X-Sha256", stored.sha256),
+            ])
+        }
+        if let partial {
+            return Reply(status: 206, headers: [
+                ("X-Upload-Complete", "no"), ("X-Total-Length", String(partial.total)),
+                ("X-Received-Ranges", partial.ranges.description), ("X-Missing-Bytes", String(partial.total - partial.ranges.count)),
+            ])
+        }
+        return Reply(status: 404, headers: [("X-Upload-Complete", "no"), ("X-Received-Ranges", "")])
     }
 
     public func recover(_ entry: JournalEntry) throws {
-        guard entry.kind == "result-stored", let result = StoredResult(entry.fields) else { return }
-        stored.withLock { $0[result.path] = result }
+        let fields = entry.fields
+        switch entry.kind {
+        case "result-stored":
+            guard let result = StoredResult(entry) else { return }
+            state.withLock {
+                $0.stored[result.path] = result
+                $0.partial[result.path] = nil
+            }
+        case "piece-stored":
+            guard let path = fields["path"]?.stringValue, let first = fields["first"]?.intValue,
+                let last = fields["last"]?.intValue, let total = fields["total"]?.intValue, first <= last,
+                let file = fields["partial"]?.stringValue
+            else { return }
+            state.withLock { state in
+                var upload = state.partial[path] ?? PartialUpload(total: total, file: file)
+                upload.ranges.insert(first...last)
+                upload.pieces += 1
+                state.partial[path] = upload
+            }
+        case "result-summary":
+            guard let path = fields["path"]?.stringValue, let summary = fields["pita_report"] else { return }
+            state.withLock { $0.summaries[path] = summary }
+        case "platform":
+            guard let platform = Platform(fields: fields) else { return }
+            state.withLock { $0.platforms.insert(platform, fields: fields) }
+        default:
+            return
+        }
     }
 
     public func report() -> [String: JSONValue] {
-        let results = stored.withLock { $0.values.sorted { $0.path < $1.path } }
-        return ["results": .array(results.map { .object($0.fields) })]
-    }
-}
-
-struct StoredResult: Sendable {
-    var path: String
-    var file: String
-    var size: Int64
-    var sha256: String
-
-    init(path: String, file: String, size: Int64, sha256: String) {
-        self.path = path
-        self.file = file
-        self.size = size
-        self.sha256 = sha256
-    }
-
-    init?(_ fields: [String: JSONValue]) {
-        guard let path = fields["path"]?.stringValue, let file = fields["file"]?.stringValue,
-            let size = fields["size"]?.intValue, let sha = fields["sha256"]?.stringValue
-        else { return nil }
-        self.init(path: path, file: file, size: size, sha256: sha)
-    }
-
-    var fields: [String: JSONValue] {
-        ["path": .string(path), "file": .string(file), "size": .int(size), "sha256": .string(sha256)]
+        state.withLock { state in
+            let results = state.stored.values.sorted { $0.path < $1.path }.map { result -> JSONValue in
+                var fields = result.fields
+                if let summary = state.summaries[result.path] { fields["pita_report"] = summary }
+                return .object(fields)
+            }
+            let partial = state.partial.sorted { $0.key < $1.key }.map { path, upload -> JSONValue in
+                var fields = upload.fields
+                fields["path"] = .string(path)
+                fields["pieces"] = .int(upload.pieces)
+                return .object(fields)
+            }
+            var sections: [String: JSONValue] = ["results": .array(results), "incomplete_uploads": .array(partial)]
+            if !state.platforms.isEmpty { sections["platforms"] = .array(state.platforms.all) }
+            return sections
+        }
     }
 }

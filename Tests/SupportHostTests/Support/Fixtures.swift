@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -62,6 +63,27 @@ enum Fixtures {
         return condition()
     }
 
+    /// The resident set size of a process in KiB, from `/proc/PID/status` (`VmRSS`).
+    static func residentKiB(_ pid: pid_t) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        return line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+    }
+
+    /// Polls until a file exists.
+    static func waitForFile(_ url: URL, timeout: Double = 60) async -> Bool {
+        await eventually(timeout: timeout) { FileManager.default.fileExists(atPath: url.path) }
+    }
+
+    /// The files in a directory (names), empty when it does not exist.
+    static func files(in url: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+    }
+
+    static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
     static func randomData(_ count: Int) -> Data {
         var generator = SystemRandomNumberGenerator()
         return Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
@@ -73,4 +95,6 @@ enum Needs {
     static let curl = Fixtures.has("curl")
     static let curlHint: Comment = "needs curl and python3: apt-get install -y curl python3"
     static let python3 = Fixtures.has("python3")
+    static let curlAndPython = curl && python3
+    static let curlAndPythonHint: Comment = curlHint
 }
