@@ -29,7 +29,7 @@ public enum Recovery {
         }
         if fields["results"] != nil { fields["results"] = .array(checked) }
         let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: directory.results.path)) ?? [])
-            .filter { $0.hasPrefix(".partial-") }.sorted()
+            .filter { $0.hasPrefix(".partial-") && !$0.hasSuffix(".pieces") }.sorted()
         for name in leftovers { try? FileManager.default.removeItem(at: directory.results.appendingPathComponent(name)) }
         if !leftovers.isEmpty { fields["removed_incomplete_uploads"] = .array(leftovers.map { .string($0) }) }
         return .object(fields)

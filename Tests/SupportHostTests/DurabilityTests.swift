@@ -46,6 +46,29 @@ struct DurabilityTests {
         #expect(report["guest"]?["pid"] != nil)
     }
 
+    @Test func anUploadCutShortByAHostCrashIsNeverReportedAndItsPartialFileIsRemoved() async throws {
+        let runDir = Fixtures.runDirectory("cut")
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            head -c 5000000 /dev/zero | curl -s --limit-rate 200k -T - "$SUPPORT_HOST_URL/slow.bin" >/dev/null || true
+            exec sleep 300
+            """#)
+        let host = try HostProcess(["run", "--optional-result", "/slow.bin", "--run-dir", runDir.path, "--", guest])
+        defer { Self.killGuest(runDir) }
+        let results = runDir.appendingPathComponent("results")
+        #expect(await Fixtures.eventually(timeout: 30) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: results.path)) ?? []).contains { $0.hasPrefix(".partial-") }
+        })
+        kill(host.pid, SIGKILL)
+        _ = await host.wait()
+        let recover = try await HostProcess.run(["recover", runDir.path])
+        #expect(recover.status == 0, "\(recover.stderr)")
+        let report = try RunFiles(url: runDir).report
+        #expect(report["results"]?.arrayValue == [])
+        #expect(report["removed_incomplete_uploads"]?.arrayValue?.count == 1)
+        #expect((try FileManager.default.contentsOfDirectory(atPath: results.path)).isEmpty)
+    }
+
     @Test func aRetriedUploadWithTheSameRequestIdIsAnsweredAgainNotAppliedTwice() async throws {
         let runDir = Fixtures.runDirectory("dedupe")
         let work = Fixtures.temporaryDirectory("dedupe-work")
