@@ -22,6 +22,8 @@ final class Journal: @unchecked Sendable {
     private var closing = false
     private var failure: JournalError?
     private var flusherDone = false
+    private var syncs = 0
+    private var durableRecords = 0
 
     private let fd: Int32
     let url: URL
@@ -73,10 +75,14 @@ final class Journal: @unchecked Sendable {
                 continuation.resume()
             } else {
                 waiters.append((seq, continuation))
+                durableRecords += 1
                 condition.broadcast()
             }
         }
     }
+
+    /// fsyncs issued and records that waited for one: their ratio is the mean group size.
+    var syncStatistics: (syncs: Int, durableRecords: Int) { condition.withLock { (syncs, durableRecords) } }
 
     /// Writes and syncs everything, then stops the flusher and closes the file.
     func close() async throws {
@@ -122,6 +128,7 @@ final class Journal: @unchecked Sendable {
             }
 
             condition.lock()
+            if mustSync && problem == nil { syncs += 1 }
             var ready: [CheckedContinuation<Void, any Error>] = []
             if let problem {
                 failure = problem

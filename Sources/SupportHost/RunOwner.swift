@@ -301,6 +301,8 @@ struct RunOwner {
             "outcome": .string(outcome.rawValue), "exit_code": .int(Int64(outcome.exitCode)), "line": .string(line),
             "requests": .int(activity.counters.requests), "bytes_in": .int(activity.counters.bytesIn),
             "bytes_out": .int(activity.counters.bytesOut),
+            "journal_fsyncs": .int(Int64(journal.syncStatistics.syncs)),
+            "journal_durable_records": .int(Int64(journal.syncStatistics.durableRecords)),
         ])
     }
 
