@@ -54,6 +54,19 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// A request the codec could not parse (e.g. raw non-ASCII bytes in the target) was already
+    /// answered 400 by NIO's protocol error handler; it is journaled here and the connection
+    /// closed, which NIO leaves to the pipeline: left open, the client would wait forever.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            services.journal.append(source: "host", kind: "request", fields: [
+                "method": "", "path": "", "status": 400, "bytes_in": 0, "bytes_out": 0, "duration": 0,
+                "reason": .string("malformed request: \(error)"),
+            ])
+        }
+        context.close(promise: nil)
+    }
+
     func read(context: ChannelHandlerContext) {
         if readPaused { readPending = true } else { context.read() }
     }

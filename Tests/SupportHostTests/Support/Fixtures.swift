@@ -72,4 +72,7 @@ enum Fixtures {
 enum Needs {
     static let curl = Fixtures.has("curl")
     static let curlHint: Comment = "needs curl: apt-get install -y curl"
+    /// cpanm drives perl, make and a C toolchain's make; Debian's cpanminus pulls in perl.
+    static let cpanm = Fixtures.has("cpanm") && Fixtures.has("make") && Fixtures.has("perl")
+    static let cpanmHint: Comment = "needs cpanm, perl and make: apt-get install -y cpanminus make"
 }
