@@ -60,7 +60,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SupportHostTests",
-            dependencies: ["SupportHost", "PluginAPI", "Test", "Discover", "CPANMirror", "Ping"]
+            dependencies: [
+                "SupportHost", "PluginAPI", "Test", "Discover", "CPANMirror", "Ping",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
     ]
 )

@@ -58,7 +58,9 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
     /// answered 400 by NIO's protocol error handler; it is journaled here and the connection
     /// closed, which NIO leaves to the pipeline: left open, the client would wait forever.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError {
+        // A connection that ends mid-request (often our own close after an early answer to an
+        // upload) is not a request the guest got wrong: that request has its own record.
+        if let parserError = error as? HTTPParserError, parserError != .invalidEOFState {
             services.journal.append(source: "host", kind: "request", fields: [
                 "method": "", "path": "", "status": 400, "bytes_in": 0, "bytes_out": 0, "duration": 0,
                 "reason": .string("malformed request: \(error)"),
