@@ -69,7 +69,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SupportHostTests",
-            dependencies: ["SupportHost", "PluginAPI", "Test", "Discover", "CPANMirror", "Ping", "PITAXML"]
+            dependencies: [
+                "SupportHost", "PluginAPI", "Test", "Discover", "CPANMirror", "Ping", "PITAXML",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
     ]
 )

@@ -59,14 +59,34 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public var mirrors: [MirrorMount]
     /// The largest result file accepted, in bytes.
     public var maxResultSize: Int64
+    /// Whether a mirror directory is answered with an HTML index (`--mirror-index`) instead of 404.
+    public var mirrorIndex: Bool
     /// Settings for third-party plug-ins, by plug-in name.
     public var settings: [String: JSONValue]
 
-    public init(results: [ResultPath] = [], mirrors: [MirrorMount] = [], maxResultSize: Int64 = 1 << 30, settings: [String: JSONValue] = [:]) {
+    public init(
+        results: [ResultPath] = [], mirrors: [MirrorMount] = [], mirrorIndex: Bool = false, maxResultSize: Int64 = 1 << 30,
+        settings: [String: JSONValue] = [:]
+    ) {
         self.results = results
         self.mirrors = mirrors
+        self.mirrorIndex = mirrorIndex
         self.maxResultSize = maxResultSize
         self.settings = settings
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case results, mirrors, mirrorIndex, maxResultSize, settings
+    }
+
+    /// Reads a configuration; `mirrorIndex` may be absent (journals written before it existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        results = try container.decode([ResultPath].self, forKey: .results)
+        mirrors = try container.decode([MirrorMount].self, forKey: .mirrors)
+        mirrorIndex = try container.decodeIfPresent(Bool.self, forKey: .mirrorIndex) ?? false
+        maxResultSize = try container.decode(Int64.self, forKey: .maxResultSize)
+        settings = try container.decode([String: JSONValue].self, forKey: .settings)
     }
 }
 

@@ -37,16 +37,50 @@ public enum ReplyBody: Sendable {
 }
 
 /// A byte range of a file the host sends without reading it into memory.
+///
+/// With an `identity`, the host may keep the file open between requests (one cache of open
+/// files per event loop) and sends the slice only from a file that still has that identity; a
+/// file that changed between the plug-in's `stat` and the host's `open` is answered with 503.
+///
+/// ```swift
+/// let slice = FileSlice(path: resolved, offset: 0, length: identity.size, identity: identity)
+/// ```
 public struct FileSlice: Sendable {
     /// An absolute path the plug-in has already checked is safe to serve.
     public var path: String
     public var offset: Int64
     public var length: Int64
+    /// What the plug-in saw when it checked the file; `nil` makes the host open and close the
+    /// file for this one reply.
+    public var identity: FileIdentity?
 
-    public init(path: String, offset: Int64, length: Int64) {
+    public init(path: String, offset: Int64, length: Int64, identity: FileIdentity? = nil) {
         self.path = path
         self.offset = offset
         self.length = length
+        self.identity = identity
+    }
+}
+
+/// Which file, in which state: a file with the same identity has the same bytes.
+///
+/// Device and inode say which file; size and modification time say whether it changed. A
+/// plug-in fills it from `stat`; the host compares it with `fstat` of the descriptor it sends from.
+public struct FileIdentity: Sendable, Hashable {
+    /// `st_dev`.
+    public var device: UInt64
+    /// `st_ino`.
+    public var inode: UInt64
+    /// `st_size`, in bytes.
+    public var size: Int64
+    /// `st_mtim`, in nanoseconds since 1970.
+    public var modified: Int64
+
+    public init(device: UInt64, inode: UInt64, size: Int64, modified: Int64) {
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.modified = modified
     }
 }
 

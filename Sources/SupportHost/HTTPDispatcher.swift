@@ -3,10 +3,6 @@ import NIOCore
 import NIOHTTP1
 import PluginAPI
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One connection's dispatcher: routes each request through the plug-in table to a hook,
 /// streams request bodies to import hooks with back-pressure, sends replies (files by
 /// `sendfile`), and journals every request. A hook that throws ends its request, never the
@@ -17,6 +13,7 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let services: ServerServices
+    private let files: OpenFileCache
     private var state = State.idle
     private var readPaused = false
     private var readPending = false
@@ -37,8 +34,9 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
         case responding
     }
 
-    init(services: ServerServices) {
+    init(services: ServerServices, files: OpenFileCache) {
         self.services = services
+        self.files = files
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -83,8 +81,11 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        // What NIO's own protocol error handler would do, with 431 for oversized headers.
-        guard let parserError = error as? HTTPParserError else {
+        // A request the codec cannot parse gets what NIO's own protocol error handler would
+        // send, with 431 for oversized headers, is journaled, and its connection closed (left
+        // open, the client would wait forever). A connection that ends mid-request (often our
+        // own close after an early answer to an upload) is not a request the guest got wrong.
+        guard let parserError = error as? HTTPParserError, parserError != .invalidEOFState else {
             context.close(promise: nil)
             return
         }
@@ -98,8 +99,9 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
         }
         state = .responding
-        services.journal.append(source: "host", kind: "request-refused", fields: [
-            "status": .int(Int64(status.code)), "reason": .string("\(parserError)"),
+        services.journal.append(source: "host", kind: "request", fields: [
+            "method": "", "path": "", "status": .int(Int64(status.code)), "bytes_in": 0, "bytes_out": 0, "duration": 0,
+            "reason": .string("malformed request: \(parserError)"),
         ])
     }
 
@@ -291,33 +293,33 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
         let keepAlive = exchange.head.isKeepAlive && !exchange.closeAfterReply
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
 
-        var file: NIOFileHandle?
+        var file: OpenFileCache.Entry?
         var region: FileRegion?
         var status = reply.status
         var bodyBuffer: ByteBuffer?
+        let isHead = exchange.head.method == .HEAD
         switch reply.body {
         case .empty:
             headers.replaceOrAdd(name: "Content-Length", value: "0")
         case .bytes(let data):
             headers.replaceOrAdd(name: "Content-Length", value: String(data.count))
-            bodyBuffer = context.channel.allocator.buffer(bytes: data)
+            if !isHead { bodyBuffer = context.channel.allocator.buffer(bytes: data) }
+        case .file(let slice) where isHead || slice.length == 0:
+            // Nothing to send: the plug-in's stat is the answer, no descriptor needed.
+            headers.replaceOrAdd(name: "Content-Length", value: String(slice.length))
         case .file(let slice):
-            let fd = open(slice.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-            if fd < 0 {
-                status = 404
-                exchange.reason = "cannot open \(slice.path): \(String(cString: strerror(errno)))"
-                headers.replaceOrAdd(name: "Content-Length", value: "0")
-            } else {
-                let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
-                file = handle
-                region = FileRegion(fileHandle: handle, readerIndex: Int(slice.offset), endIndex: Int(slice.offset + slice.length))
+            switch files.checkOut(slice) {
+            case .success(let entry):
+                file = entry
+                region = FileRegion(fileHandle: entry.handle, readerIndex: Int(slice.offset), endIndex: Int(slice.offset + slice.length))
                 headers.replaceOrAdd(name: "Content-Length", value: String(slice.length))
+            case .failure(let failure):
+                status = failure.status
+                exchange.reason = failure.reason
+                Self.dropRepresentationHeaders(&headers)
+                if status == 503 { headers.replaceOrAdd(name: "Retry-After", value: "1") }
+                headers.replaceOrAdd(name: "Content-Length", value: "0")
             }
-        }
-        let isHead = exchange.head.method == .HEAD
-        if isHead {
-            bodyBuffer = nil
-            region = nil
         }
         exchange.bytesOut = Int64(bodyBuffer?.readableBytes ?? region?.readableBytes ?? 0)
         exchange.status = status
@@ -331,8 +333,10 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
         let services = self.services
         let channel = context.channel
         let finished = exchange
+        let files = self.files
+        let sentFile = file
         done.futureResult.whenComplete { result in
-            try? file?.close()
+            if let sentFile { files.checkIn(sentFile) }
             var record = finished
             if case .failure = result { record.reason = (record.reason.map { $0 + "; " } ?? "") + "client gone before the reply was sent" }
             services.activity.bytes(out: Int(record.bytesOut))
@@ -343,6 +347,11 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
             state = .idle
             armHeadTimer(context: context)
         }
+    }
+
+    /// A reply that lost its file keeps no header that described the file.
+    static func dropRepresentationHeaders(_ headers: inout HTTPHeaders) {
+        for name in ["Content-Range", "ETag", "Last-Modified", "Accept-Ranges", "Content-Type"] { headers.remove(name: name) }
     }
 
     static func reply(for error: any Error, plugin: String) -> (Reply, String) {

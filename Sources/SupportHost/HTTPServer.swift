@@ -31,17 +31,20 @@ final class ServerServices: Sendable {
 final class HTTPServer: Sendable {
     let channel: any Channel
     let group: MultiThreadedEventLoopGroup
+    let files: OpenFileCaches
 
     /// The address actually bound (the port is known even when 0 was asked for).
     var port: Int { channel.localAddress?.port ?? 0 }
 
-    private init(channel: any Channel, group: MultiThreadedEventLoopGroup) {
+    private init(channel: any Channel, group: MultiThreadedEventLoopGroup, files: OpenFileCaches) {
         self.channel = channel
         self.group = group
+        self.files = files
     }
 
     static func start(host: String, port: Int, services: ServerServices) async throws -> HTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let files = OpenFileCaches(group: group)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -69,12 +72,12 @@ final class HTTPServer: Sendable {
                     try sync.configureHTTPServerPipeline(
                         withErrorHandling: false, withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: decoderLimits)
-                    try sync.addHandler(HTTPDispatcher(services: services))
+                    try sync.addHandler(HTTPDispatcher(services: services, files: files.cache(for: channel.eventLoop)))
                 }
             }
         do {
             let channel = try await bootstrap.bind(host: host, port: port).get()
-            return HTTPServer(channel: channel, group: group)
+            return HTTPServer(channel: channel, group: group, files: files)
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -84,6 +87,7 @@ final class HTTPServer: Sendable {
     /// Stops accepting, closes every connection and the event loops.
     func stop() async {
         try? await channel.close()
+        await files.closeAll()
         try? await group.shutdownGracefully()
     }
 }

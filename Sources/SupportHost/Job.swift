@@ -89,7 +89,7 @@ public struct Job: Sendable {
             mirrors.append(MirrorMount(prefix: prefix, directory: absolute))
         }
         configuration = RunConfiguration(
-            results: results, mirrors: mirrors, maxResultSize: settings.maxResultSize ?? (1 << 30),
+            results: results, mirrors: mirrors, mirrorIndex: settings.mirrorIndex ?? false, maxResultSize: settings.maxResultSize ?? (1 << 30),
             settings: settings.pluginSettings)
 
         var timeouts = Timeouts()

@@ -11,6 +11,8 @@ public struct JobSettings: Sendable {
     public var optionalResults: [String] = []
     /// Prefix → directory, in the order given.
     public var mirrors: [(String, String)] = []
+    /// Answer a mirror directory with an HTML index instead of 404.
+    public var mirrorIndex: Bool?
     public var startupTimeout: Double?
     public var activityTimeout: Double?
     public var totalTimeout: Double?
@@ -67,6 +69,9 @@ public struct JobSettings: Sendable {
                     guard let directory = directory.stringValue else { throw .wrongType(key: "\(key).\(prefix)", expected: "a directory path") }
                     settings.mirrors.append((prefix, directory))
                 }
+            case "mirror_index":
+                guard let flag = value.boolValue else { throw .wrongType(key: key, expected: "true or false") }
+                settings.mirrorIndex = flag
             case "http_startup_timeout", "startup_timeout": settings.startupTimeout = try seconds(value, key: key)
             case "http_activity_timeout", "activity_timeout": settings.activityTimeout = try seconds(value, key: key)
             case "total_timeout": settings.totalTimeout = try seconds(value, key: key)

@@ -8,7 +8,7 @@ enum JournalFormat {
     static let headerLength = 18  // 8 hex, space, 8 hex, space
 
     static func encode(_ entry: JournalEntry) -> [UInt8] {
-        let json = Array(JSONValue.entryJSON(entry))
+        let json = JournalJSON.encode(entry)
         var record = Array(hex8(UInt32(json.count)).utf8)
         record.append(UInt8(ascii: " "))
         record += Array(hex8(CRC32C.checksum(json)).utf8)
@@ -81,15 +81,5 @@ enum JournalFormat {
             value = value << 4 | UInt32(digit)
         }
         return value
-    }
-}
-
-extension JSONValue {
-    /// One line of JSON for a journal entry, keys sorted.
-    static func entryJSON(_ entry: JournalEntry) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // A JournalEntry holds only strings, numbers and JSONValues: encoding cannot fail.
-        return (try? encoder.encode(entry)) ?? Data("{}".utf8)
     }
 }

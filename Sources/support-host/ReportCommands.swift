@@ -96,7 +96,9 @@ enum ReportText {
             lines.append("  \(platform["scheme"]?.stringValue ?? "?") \(platform["path"]?.stringValue ?? "?") hash \(platform["hash"]?.stringValue ?? "?")")
         }
         let mirror = report["mirror_requests"]?.arrayValue ?? []
-        lines.append("mirror requests: \(mirror.count)")
+        let totals = report["mirror_totals"]
+        let byStatus = (totals?["by_status"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.intValue ?? 0)" }
+        lines.append("mirror requests: \(mirror.count)" + (byStatus.isEmpty ? "" : " (\(byStatus.joined(separator: ", ")); \(totals?["bytes_served"]?.intValue ?? 0) bytes served)"))
         for request in mirror.prefix(20) {
             lines.append("  \(request["method"]?.stringValue ?? "") \(request["path"]?.stringValue ?? "") → \(request["status"]?.intValue ?? 0) (\(request["bytes_out"]?.intValue ?? 0) bytes)")
         }

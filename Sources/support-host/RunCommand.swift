@@ -33,6 +33,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("mirror"), help: "Serve DIR read-only under PREFIX, as PREFIX=DIR (repeatable).")
     var mirrors: [String] = []
 
+    @Flag(help: "Answer a mirror directory with a simple HTML index instead of 404.")
+    var mirrorIndex = false
+
     @Option(help: "Seconds from launch to the first GET / (default 300).")
     var startupTimeout: Double?
 
@@ -160,6 +163,7 @@ struct RunCommand: AsyncParsableCommand {
         settings.results += results
         settings.optionalResults += optionalResults
         for mirror in mirrors { settings.mirrors.append(try JobSettings.parseMirror(mirror)) }
+        if mirrorIndex { settings.mirrorIndex = true }
         if let startupTimeout { settings.startupTimeout = startupTimeout }
         if let activityTimeout { settings.activityTimeout = activityTimeout }
         if let totalTimeout { settings.totalTimeout = totalTimeout }

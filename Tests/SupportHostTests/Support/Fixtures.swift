@@ -97,4 +97,7 @@ enum Needs {
     static let python3 = Fixtures.has("python3")
     static let curlAndPython = curl && python3
     static let curlAndPythonHint: Comment = curlHint
+    /// cpanm drives perl, make and a C toolchain's make; Debian's cpanminus pulls in perl.
+    static let cpanm = Fixtures.has("cpanm") && Fixtures.has("make") && Fixtures.has("perl")
+    static let cpanmHint: Comment = "needs cpanm, perl and make: apt-get install -y cpanminus make"
 }

@@ -52,6 +52,25 @@ final class HostProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// The port from the host's `support-host: listening on http://HOST:PORT` line, once printed.
+    func listeningPort(timeout: Double = 30) async -> Int? {
+        var port: Int?
+        _ = await Fixtures.eventually(timeout: timeout) {
+            guard let line = stdout.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
+                let colon = line.lastIndex(of: ":")
+            else { return false }
+            port = Int(line[line.index(after: colon)...])
+            return port != nil
+        }
+        return port
+    }
+
+    /// Ctrl-C to the host: it stops the guest, writes the report and exits 130.
+    func interrupt(timeout: Double = 60) async -> Int32 {
+        kill(process.processIdentifier, SIGINT)
+        return await wait(timeout: timeout)
+    }
+
     var stdout: String { (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
 

@@ -1,0 +1,23 @@
+import Foundation
+import PluginAPI
+@testable import SupportHost
+import Testing
+
+/// The hand-written journal JSON reads back as what was written.
+struct JournalJSONTests {
+    @Test func aRecordReadsBackEqual() throws {
+        let entry = JournalEntry(
+            seq: 42, time: 1.25, wall: "2026-01-01T00:00:00.000Z", source: "CPANMirror", kind: "request",
+            fields: [
+                "path": "/cpan/a \"b\"\\c/\u{1}\n\té", "status": 200, "duration": 0.000123, "whole": 5.0, "nan": .double(.nan),
+                "list": [true, false, .null, ["nested": 1]], "bytes_out": .int(Int64.max),
+            ])
+        let json = JournalJSON.encode(entry)
+        let decoded = try JSONDecoder().decode(JournalEntry.self, from: Data(json))
+        var expected = entry
+        expected.fields["nan"] = .null
+        expected.fields["whole"] = 5
+        #expect(decoded == expected)
+        #expect(String(decoding: json, as: UTF8.self).hasPrefix(#"{"fields":{"bytes_out":9223372036854775807,"duration":0.000123,"#))
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One HTTP/1.1 request over a plain TCP socket, the request target sent byte for byte: no
+/// client library normalises `..`, re-encodes `%` or refuses a backslash on the test's behalf.
+enum RawHTTP {
+    struct Response {
+        let status: Int
+        let headers: [(name: String, value: String)]
+        let body: Data
+        /// Everything the server sent, head and body.
+        let raw: Data
+
+        func header(_ name: String) -> String? {
+            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        }
+    }
+
+    enum Failure: Error {
+        case cannotConnect(Int32)
+        case noResponse(String)
+    }
+
+    /// Sends `method target` with `headers` and reads until the server closes the connection.
+    static func send(
+        port: Int, _ method: String = "GET", _ target: [UInt8], headers: [(String, String)] = []
+    ) throws -> Response {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure.cannotConnect(errno) }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Failure.cannotConnect(errno) }
+
+        var request = Array("\(method) ".utf8) + target + Array(" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".utf8)
+        for (name, value) in headers { request += Array("\(name): \(value)\r\n".utf8) }
+        request += Array("\r\n".utf8)
+        var sent = 0
+        while sent < request.count {
+            let written = request[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw Failure.noResponse("write failed: \(errno)") }
+            sent += written
+        }
+
+        var raw = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            raw.append(contentsOf: buffer[0..<count])
+        }
+        return try parse(raw)
+    }
+
+    static func send(port: Int, _ method: String = "GET", _ target: String, headers: [(String, String)] = []) throws -> Response {
+        try send(port: port, method, Array(target.utf8), headers: headers)
+    }
+
+    private static func parse(_ raw: Data) throws -> Response {
+        guard let end = raw.firstRange(of: Data("\r\n\r\n".utf8)) else {
+            throw Failure.noResponse("no complete head in \(raw.count) bytes")
+        }
+        let head = String(decoding: raw[raw.startIndex..<end.lowerBound], as: UTF8.self)
+        var lines = head.components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst().split(separator: " ")
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw Failure.noResponse("bad status line") }
+        let headers = lines.compactMap { line -> (name: String, value: String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        return Response(status: status, headers: headers, body: Data(raw[end.upperBound...]), raw: raw)
+    }
+}
