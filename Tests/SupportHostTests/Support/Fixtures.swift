@@ -97,4 +97,12 @@ enum Needs {
     static let python3 = Fixtures.has("python3")
     static let curlAndPython = curl && python3
     static let curlAndPythonHint: Comment = curlHint
+    static let perlAndMake = Fixtures.has("perl") && Fixtures.has("make")
+    static let perlAndMakeHint: Comment = "needs perl and make: apt-get install -y perl make"
+    /// A qemu guest: qemu, xorriso, python3 (the stop command) and a guest built by scripts/build-guest.
+    static let qemu = Fixtures.has("qemu-system-x86_64") && Fixtures.has("xorriso") && python3 && GuestBuild.ready
+    static let qemuHint: Comment = """
+        needs qemu and a built guest: apt-get install -y qemu-system-x86 xorriso busybox-static linux-image-amd64 cpio python3 \
+        (scripts/build-guest must be able to read /boot/vmlinuz-*)
+        """
 }
