@@ -69,7 +69,7 @@ struct QemuGuestTests {
     @Test func aKernelPanicIsCaughtBySeconds() async throws {
         let runDir = Fixtures.runDirectory("qemu-panic")
         let host = try await Self.timed("panic", [
-            "ping", "--guest", "qemu", "--append", "rdinit=/bin/false", "--fail-on-panic", "--startup-timeout", "90",
+            "ping", "--guest", "qemu", "--append", "rdinit=/bin/false", "--fail-on-panic", "--startup-timeout", "90", "--stop-grace", "3",
             "--run-dir", runDir.path,
         ])
         #expect(host.status == 24, "\(host.stdout)\n\(host.stderr)")
