@@ -56,6 +56,9 @@ public protocol Plugin: AnyObject, Sendable {
     static var hooks: Set<Hook> { get }
     /// The namespaces before any configuration, for `support-host plugins` (e.g. "/cpan (--mirror)").
     static var namespaceSummary: String { get }
+    /// The scheme verbs this plug-in offers on the command line (`support-host ping`), each
+    /// carried out by its command hook (see `Verb`). Most plug-ins offer none, the default.
+    static var verbs: [Verb] { get }
 
     /// Creates the plug-in for one run; throw `JobProblem` when its configuration is unusable.
     init(context: any HostContext) throws
@@ -82,6 +85,8 @@ public protocol Plugin: AnyObject, Sendable {
 }
 
 extension Plugin {
+    public static var verbs: [Verb] { [] }
+
     public func exportData(_ request: GuestRequest) throws -> Reply {
         throw GuestError(405, "\(Self.name) accepts no \(request.method) on \(request.path)")
     }

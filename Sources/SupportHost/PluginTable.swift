@@ -22,6 +22,16 @@ public enum PluginTable {
 }
 
 extension PluginTable {
+    /// Every scheme verb of the table's plug-ins, in table order, with the plug-in offering it.
+    public static var verbs: [(verb: Verb, plugin: String)] {
+        rows.flatMap { row in row.verbs.map { (verb: $0, plugin: row.name) } }
+    }
+
+    /// The row whose plug-in offers `verb` (the first, in table order), if any.
+    static func row(offering verb: String) -> (any Plugin.Type)? {
+        rows.first { row in row.verbs.contains { $0.name == verb } }
+    }
+
     /// The table as `support-host plugins` prints it.
     public static var listing: String {
         var lines = ["NAMESPACE                                PLUG-IN     HOOKS                        WHAT"]
@@ -33,6 +43,12 @@ extension PluginTable {
                     + hooks.padding(toLength: 28, withPad: " ", startingAt: 0) + " " + row.summary)
         }
         lines.append("(any other path: 404 from the host)")
+        lines.append("")
+        lines.append("VERB       PLUG-IN     WHAT")
+        for (verb, plugin) in verbs {
+            let name = verb.name + (verb.argument.map { " " + $0 } ?? "")
+            lines.append(name.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + plugin.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + verb.summary)
+        }
         return lines.joined(separator: "\n")
     }
 }

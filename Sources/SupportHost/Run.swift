@@ -22,8 +22,22 @@ public struct RunOptions: Sendable {
     public var status: (@Sendable (RunStatus) -> Void)?
     /// Concurrent durable records share one fsync. Off only to measure what that gains.
     public var groupCommit = true
+    /// Called once the host listens and before the guest is launched, with the address the
+    /// guest must reach: writes what the guest needs to know before it starts (an injector).
+    /// An error ends the run as `launch-failed` with its description.
+    public var prepareLaunch: (@Sendable (GuestAddress) async throws -> Void)?
 
     public init() {}
+}
+
+/// Where the guest finds the host, known only once the host listens.
+public struct GuestAddress: Sendable {
+    /// The URL the guest is given (`{url}`): `http://HOST:PORT` and the token prefix.
+    public let url: String
+    public let host: String
+    public let port: Int
+    /// `/t/TOKEN`, or empty with `--token none`.
+    public let tokenPath: String
 }
 
 /// What a finished run hands back; everything in it is also in the run directory.
@@ -166,7 +180,14 @@ public enum SupportHostRun {
         await withTaskGroup(of: Void.self) { group in
             switch setup.guest {
             case .launch:
+                let address = GuestAddress(url: url, host: job.listenHost, port: server.port, tokenPath: token?.pathPrefix ?? "")
                 group.addTask {
+                    do {
+                        try await options.prepareLaunch?(address)
+                    } catch {
+                        input.yield(.launchFailed("\(error)"))
+                        return
+                    }
                     do {
                         let exit = try await Guest.run(argv: argv, environment: environment, console: directory.console) { pid in
                             input.yield(.launched(pid))

@@ -7,10 +7,24 @@ struct SupportHostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "support-host",
         abstract: "Runs a guest command and serves it over HTTP: ping, results, platforms, a CPAN mirror.",
+        discussion: """
+            Scheme verbs, offered by the plug-ins (support-host VERB --help):
+            \(VerbCommand.verbListing)
+            """,
         subcommands: [
             RunCommand.self, ReportCommand.self, RecoverCommand.self, PlatformsCommand.self, PluginsCommand.self, DemoCommand.self,
-            DemoGuestCommand.self,
+            DemoGuestCommand.self, VerbCommand.self,
         ])
+
+    /// `support-host VERB …` for a verb in the plug-in table goes to `VerbCommand`; the tool
+    /// itself knows no verb.
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, PluginTable.verbs.contains(where: { $0.verb.name == first }) {
+            arguments.insert(VerbCommand.configuration.commandName ?? "scheme-verb", at: 0)
+        }
+        await main(arguments)
+    }
 }
 
 /// Exits with `code` after printing `message` to standard error.

@@ -8,7 +8,7 @@ import PluginAPI
 public final class DiscoverPlugin: Plugin {
     public static let name = "Discover"
     public static let summary = "platform descriptions (JSON or PITA-XML <guest>) and their canonical hashes"
-    public static let hooks: Set<Hook> = [.import, .recover]
+    public static let hooks: Set<Hook> = [.import, .command, .recover]
     public static let namespaceSummary = "/discover/*"
 
     private let context: any HostContext

@@ -8,7 +8,7 @@ import PluginAPI
 public final class PingPlugin: Plugin {
     public static let name = "Ping"
     public static let summary = "startup ping: the first GET / marks the guest as started"
-    public static let hooks: Set<Hook> = [.export, .recover]
+    public static let hooks: Set<Hook> = [.export, .command, .recover]
     public static let namespaceSummary = "/"
 
     private let context: any HostContext

@@ -9,7 +9,7 @@ import PluginAPI
 public final class TestPlugin: Plugin {
     public static let name = "Test"
     public static let summary = "result files: PUT (whole or Content-Range pieces) to a configured path, stored durably with size and sha256; HEAD tells what arrived"
-    public static let hooks: Set<Hook> = [.import, .export, .recover]
+    public static let hooks: Set<Hook> = [.import, .export, .command, .recover]
     public static let namespaceSummary = "each --result / --optional-result path"
 
     let context: any HostContext

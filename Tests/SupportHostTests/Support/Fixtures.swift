@@ -100,4 +100,12 @@ enum Needs {
     /// cpanm drives perl, make and a C toolchain's make; Debian's cpanminus pulls in perl.
     static let cpanm = Fixtures.has("cpanm") && Fixtures.has("make") && Fixtures.has("perl")
     static let cpanmHint: Comment = "needs cpanm, perl and make: apt-get install -y cpanminus make"
+    static let perlAndMake = Fixtures.has("perl") && Fixtures.has("make")
+    static let perlAndMakeHint: Comment = "needs perl and make: apt-get install -y perl make"
+    /// A qemu guest: qemu, xorriso, python3 (the stop command) and a guest built by scripts/build-guest.
+    static let qemu = Fixtures.has("qemu-system-x86_64") && Fixtures.has("xorriso") && python3 && GuestBuild.ready
+    static let qemuHint: Comment = """
+        needs qemu and a built guest: apt-get install -y qemu-system-x86 xorriso busybox-static linux-image-amd64 cpio python3 \
+        (scripts/build-guest must be able to read /boot/vmlinuz-*)
+        """
 }

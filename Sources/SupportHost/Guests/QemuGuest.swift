@@ -1,0 +1,48 @@
+import Foundation
+
+/// The qemu VM that `--guest qemu` boots: the built guest's kernel and initramfs, TCG (KVM may
+/// be absent on CI machines), user-mode networking (the guest reaches the host's 127.0.0.1 as
+/// 10.0.2.2), the injector ISO as a CD-ROM, the serial console on stdout (the run's
+/// `console.log`), and a monitor socket for the stop command.
+struct QemuGuest {
+    /// What the guest calls the host's loopback address under qemu's user-mode network.
+    static let hostAddressInGuest = "10.0.2.2"
+
+    var kernel: String
+    var initrd: String
+    var memoryMiB = 256
+    /// Added to the kernel command line (e.g. `rdinit=/bin/false` to see a panic).
+    var append: String?
+
+    /// The command line; `romfile=` leaves out the NIC's iPXE boot ROM, which a guest booted
+    /// with `-kernel` does not need and which costs boot time under TCG.
+    func commandLine(iso: String, monitorSocket: String) -> [String] {
+        let kernelArguments = ["console=ttyS0", append].compactMap { $0 }.joined(separator: " ")
+        return [
+            "qemu-system-x86_64", "-machine", "accel=tcg", "-m", String(memoryMiB),
+            "-kernel", kernel, "-initrd", initrd, "-append", kernelArguments,
+            "-nographic", "-no-reboot",
+            "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile=",
+            "-cdrom", iso, "-monitor", "unix:\(monitorSocket),server,nowait",
+        ]
+    }
+
+    /// The stop command: `system_powerdown` on the monitor, up to `powerdownGrace` seconds for the
+    /// guest to power off, then `quit`; it prints each step to the console log.
+    static func stopCommand(script: String, monitorSocket: String, powerdownGrace: Double) -> [String] {
+        ["python3", script, monitorSocket, String(powerdownGrace)]
+    }
+
+    /// Checks before launch what would otherwise fail inside the run.
+    func check(files: GuestFiles) throws {
+        guard Tools.find("qemu-system-x86_64") != nil else {
+            throw GuestSetupError.missingTool("qemu-system-x86_64", "apt-get install -y qemu-system-x86")
+        }
+        for path in [kernel, initrd] where !FileManager.default.fileExists(atPath: path) {
+            throw GuestSetupError.missingFile(path, "build the guest with scripts/build-guest, or give --kernel and --initrd")
+        }
+        guard Tools.find("python3") != nil, FileManager.default.fileExists(atPath: files.qemuStop) else {
+            throw GuestSetupError.missingTool("python3 (for \(files.qemuStop))", "apt-get install -y python3")
+        }
+    }
+}

@@ -1,0 +1,293 @@
+#!/bin/sh
+# The reference image manager: runs inside a guest (or as a plain process for --guest local),
+# reads image.conf from the injector, pings the support server, runs the task (Ping, Discover,
+# Test), uploads what it found, then powers the machine off (--poweroff) or exits.
+# POSIX sh: works in busybox ash, dash and bash. Needs awk, sed, tr; curl, or busybox nc/wget.
+#
+#   image-manager.sh [--injector DIR] [--workarea DIR] [--poweroff]
+#
+# The format of image.conf is in docs/injector.md.
+
+set -u
+
+INJECTOR=${PITA_INJECTOR:-}
+WORKAREA=${TMPDIR:-/tmp}
+POWEROFF=no
+while [ $# -gt 0 ]; do
+    case $1 in
+        --injector) INJECTOR=$2; shift 2 ;;
+        --workarea) WORKAREA=$2; shift 2 ;;
+        --poweroff) POWEROFF=yes; shift ;;
+        *) echo "image-manager: unknown argument $1" >&2; exit 64 ;;
+    esac
+done
+
+say() { echo "image-manager: $*" >&2; }
+
+finish() {
+    status=$1
+    if [ "$POWEROFF" = yes ]; then
+        say "done (status $status); powering off"
+        sync
+        poweroff -f
+        sleep 10
+    fi
+    exit "$status"
+}
+
+die() { say "error: $*"; finish 1; }
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# --- image.conf (Config::Tiny: "[section]", "key=value", root keys in section "_") ---
+
+if [ -z "$INJECTOR" ]; then
+    for candidate in /mnt/injector /injector /media/cdrom /mnt/cdrom; do
+        if [ -f "$candidate/image.conf" ]; then INJECTOR=$candidate; break; fi
+    done
+fi
+CONF=$INJECTOR/image.conf
+[ -n "$INJECTOR" ] && [ -f "$CONF" ] || die "no image.conf (give --injector DIR)"
+
+conf_get() {
+    awk -v want_section="$1" -v want_key="$2" '
+        BEGIN { section = "_" }
+        /^[ \t]*([#;]|$)/ { next }
+        /^[ \t]*\[.*\][ \t]*$/ {
+            section = $0
+            sub(/^[ \t]*\[[ \t]*/, "", section); sub(/[ \t]*\][ \t]*$/, "", section)
+            next
+        }
+        {
+            at = index($0, "="); if (at == 0) next
+            key = substr($0, 1, at - 1); value = substr($0, at + 1)
+            gsub(/^[ \t]+|[ \t]+$/, "", key); gsub(/^[ \t]+|[ \t]+$/, "", value)
+            if (section == want_section && key == want_key) { print value; exit }
+        }' "$CONF"
+}
+
+SERVER=$(conf_get _ server_uri)
+TASK=$(conf_get task task)
+JOB_ID=$(conf_get task job_id)
+SCHEME=$(conf_get task scheme)
+SCHEME_PATH=$(conf_get task path)
+FILENAME=$(conf_get task filename)
+MIRROR_PATH=$(conf_get task mirror_path)
+LINGER=$(conf_get task linger)
+[ -n "$SERVER" ] || die "image.conf has no server_uri"
+[ -n "$TASK" ] || die "image.conf has no [task] task"
+SERVER=${SERVER%/}
+: "${JOB_ID:=1}"
+
+# --- HTTP: curl where present, else busybox wget (GET) and a raw request through nc (PUT) ---
+
+rest=${SERVER#http://}
+HOSTPORT=${rest%%/*}
+case $rest in */*) BASE_PATH=/${rest#*/} ;; *) BASE_PATH= ;; esac
+BASE_PATH=${BASE_PATH%/}
+HOST=${HOSTPORT%:*}
+case $HOSTPORT in *:*) PORT=${HOSTPORT##*:} ;; *) PORT=80 ;; esac
+
+BOOT_ID=
+[ -r /proc/sys/kernel/random/boot_id ] && BOOT_ID=$(cat /proc/sys/kernel/random/boot_id)
+
+NC=
+if have nc; then NC=nc; elif have busybox; then NC="busybox nc"; fi
+
+# http_get PATH OUTFILE [HEADER]
+http_get() {
+    if have curl; then
+        if [ -n "${3:-}" ]; then curl -fsS -H "$3" -o "$2" "$SERVER$1"; else curl -fsS -o "$2" "$SERVER$1"; fi
+    elif have wget; then
+        if [ -n "${3:-}" ]; then wget -q --header "$3" -O "$2" "$SERVER$1"; else wget -q -O "$2" "$SERVER$1"; fi
+    else
+        say "neither curl nor wget"; return 1
+    fi
+}
+
+# http_put FILE PATH CONTENT_TYPE
+http_put() {
+    if have curl; then
+        curl -fsS -T "$1" -H "Content-Type: $3" "$SERVER$2" >/dev/null
+        return
+    fi
+    [ -n "$NC" ] || { say "neither curl nor nc to PUT with"; return 1; }
+    length=$(wc -c < "$1" | tr -d ' ')
+    answer=$WORKAREA/put-answer.$$
+    {
+        printf 'PUT %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %s\r\nConnection: close\r\n\r\n' \
+            "$BASE_PATH" "$2" "$HOSTPORT" "$3" "$length"
+        cat "$1"
+    } | $NC "$HOST" "$PORT" > "$answer"
+    status_line=$(head -n 1 "$answer" | tr -d '\r')
+    rm -f "$answer"
+    case $status_line in
+        "HTTP/1."[01]" 2"*) return 0 ;;
+        *) say "PUT $2 answered: ${status_line:-nothing}"; return 1 ;;
+    esac
+}
+
+# --- XML: escape text for element content and attribute values ---
+
+xml_escape() {
+    tr -d '\000-\010\013\014\016-\037' | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e "s/'/\&apos;/g"
+}
+
+NS=http://ali.as/xml/schema/pita-xml/0.52
+
+# The environment as <env> elements, leaving out anything that looks like a secret.
+env_elements() {
+    awk 'BEGIN {
+        for (name in ENVIRON) {
+            if (name ~ /^SUPPORT_HOST_/ || toupper(name) ~ /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|_KEY$|^KEY$/) continue
+            if (name !~ /^[A-Za-z_][A-Za-z0-9_]*$/) continue
+            value = ENVIRON[name]
+            gsub(/[\001-\010\013\014\016-\037]/, "", value)
+            gsub(/&/, "\\&amp;", value); gsub(/</, "\\&lt;", value); gsub(/>/, "\\&gt;", value); gsub(/'"'"'/, "\\&apos;", value)
+            printf "    <env name='"'"'%s'"'"'>%s</env>\n", name, value
+        }
+    }' | sort
+}
+
+config_element() {
+    printf "    <config name='%s'>%s</config>\n" "$1" "$(printf '%s' "$2" | xml_escape)"
+}
+
+perl5_platform() {
+    perl=${1:-/usr/bin/perl}
+    [ -x "$perl" ] || return 0
+    echo "  <platform>"
+    echo "    <scheme>perl5</scheme>"
+    echo "    <path>$perl</path>"
+    env_elements
+    "$perl" -MConfig -e '
+        for my $key (qw(archname osname osvers version api_versionstring myarchname cc ccflags optimize
+                        ld dlext so useithreads usemultiplicity use64bitint use64bitall byteorder intsize
+                        ivsize nvsize ptrsize longsize perlpath installprivlib installarchlib sitelib
+                        gccversion libc make sh startperl)) {
+            my $value = defined $Config{$key} ? $Config{$key} : "";
+            $value =~ s/[\x00-\x08\x0b\x0c\x0e-\x1f]//g;
+            $value =~ s/&/&amp;/g; $value =~ s/</&lt;/g; $value =~ s/>/&gt;/g; $value =~ s/\x27/&apos;/g;
+            print "    <config name=\x27$key\x27>$value</config>\n";
+        }'
+    echo "  </platform>"
+}
+
+sh_platform() {
+    shell=${1:-/bin/sh}
+    echo "  <platform>"
+    echo "    <scheme>sh</scheme>"
+    echo "    <path>$shell</path>"
+    env_elements
+    config_element kernel_name "$(uname -s)"
+    config_element kernel_release "$(uname -r)"
+    config_element kernel_version "$(uname -v)"
+    config_element machine "$(uname -m)"
+    config_element shell "$(readlink "$shell" 2>/dev/null || echo "$shell")"
+    if have busybox; then config_element busybox "$(busybox 2>&1 | head -n 1)"; fi
+    if ls --version >/dev/null 2>&1; then config_element coreutils "$(ls --version | head -n 1)"; fi
+    echo "  </platform>"
+}
+
+discover() {
+    document=$WORKAREA/discover.$$.xml
+    {
+        echo "<?xml version='1.0' encoding='UTF-8'?>"
+        echo "<guest xmlns='$NS'>"
+        perl5_platform /usr/bin/perl
+        sh_platform /bin/sh
+        echo "</guest>"
+    } > "$document"
+    http_put "$document" "/$JOB_ID" application/xml || die "could not upload the platforms"
+    say "platforms sent to /$JOB_ID"
+}
+
+# run_step KIND NAME COMMAND... : runs a command in the build directory and appends its
+# <command> or <test> element (stdout, stderr, exit code) to the report body.
+run_step() {
+    kind=$1; name=$2; shift 2
+    out=$WORKAREA/out.$$; err=$WORKAREA/err.$$
+    say "running: $*"
+    "$@" > "$out" 2> "$err" < /dev/null
+    code=$?
+    if [ "$kind" = command ]; then
+        echo "    <command>"
+        echo "      <cmd>$(printf '%s' "$name" | xml_escape)</cmd>"
+    else
+        echo "    <test language='text/x-tap' name='$(printf '%s' "$name" | xml_escape)'>"
+    fi
+    echo "      <stdout>$(xml_escape < "$out")</stdout>"
+    echo "      <stderr>$(xml_escape < "$err")</stderr>"
+    echo "      <exitcode>$code</exitcode>"
+    echo "    </$kind>"
+    rm -f "$out" "$err"
+    return $code
+}
+
+test_perl5() {
+    tar xzf "$1" || return 1
+    top=$(tar tzf "$1" | head -n 1 | cut -d/ -f1)
+    cd "$top" || return 1
+    perl=${SCHEME_PATH:-/usr/bin/perl}
+    run_step command "perl Makefile.PL" "$perl" Makefile.PL || return 0
+    run_step command make make || return 0
+    for t in t/*.t; do
+        [ -f "$t" ] && run_step test "$t" "$perl" -Mblib "$t"
+    done
+    run_step command "make test" make test
+    return 0
+}
+
+test_sh() {
+    run_step test "$FILENAME" "${SCHEME_PATH:-/bin/sh}" "$1"
+    return 0
+}
+
+test_task() {
+    [ -n "$FILENAME" ] && [ -n "$MIRROR_PATH" ] || die "a Test task needs filename and mirror_path"
+    build=$WORKAREA/build.$$
+    mkdir -p "$build" && cd "$build" || die "cannot make $build"
+    dist=$build/$(basename "$FILENAME")
+    http_get "$MIRROR_PATH" "$dist" || die "could not fetch $MIRROR_PATH"
+    body=$WORKAREA/body.$$
+    case $SCHEME in
+        perl5*) (test_perl5 "$dist") > "$body" ;;
+        sh) (test_sh "$dist") > "$body" ;;
+        *) die "unknown scheme '$SCHEME'" ;;
+    esac
+    report=$WORKAREA/report.$$.xml
+    {
+        echo "<?xml version='1.0' encoding='UTF-8'?>"
+        echo "<report xmlns='$NS'>"
+        echo "  <install>"
+        echo "    <request scheme='$SCHEME' id='$JOB_ID'><file><filename>$(printf '%s' "$FILENAME" | xml_escape)</filename></file></request>"
+        cat "$body"
+        echo "  </install>"
+        echo "</report>"
+    } > "$report"
+    http_put "$report" "/$JOB_ID" application/xml || die "could not upload the report"
+    say "report sent to /$JOB_ID"
+}
+
+# --- the run ---
+
+mkdir -p "$WORKAREA"
+if [ -n "$BOOT_ID" ]; then
+    http_get / /dev/null "X-Boot-Id: $BOOT_ID" || die "no answer from the support server at $HOSTPORT"
+else
+    http_get / /dev/null || die "no answer from the support server at $HOSTPORT"
+fi
+say "pinged $HOSTPORT; task $TASK"
+
+case $TASK in
+    Ping) ;;
+    Discover) discover ;;
+    Test) test_task ;;
+    *) die "unknown task '$TASK'" ;;
+esac
+
+if [ -n "$LINGER" ]; then
+    say "lingering for $LINGER s"
+    sleep "$LINGER"
+fi
+finish 0
