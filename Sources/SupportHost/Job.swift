@@ -9,7 +9,8 @@ public struct Job: Sendable {
     public var listenPort: Int
     public var configuration: RunConfiguration
     public var timeouts: Timeouts
-    public var stopCommand: [String]?
+    /// Commands that ask the guest to stop, tried in turn before any signal.
+    public var stopCommands: [[String]]
     public var runDirectory: String?
     /// The most a guest may extend its total deadline by, in total (0: not at all).
     public var maxExtend: Double
@@ -106,10 +107,10 @@ public struct Job: Sendable {
         try set(settings.killGrace, "kill grace", \.killGrace)
         self.timeouts = timeouts
 
-        if let stop = settings.stopCommand {
+        for stop in settings.stopCommands {
             guard let first = stop.first, Self.isExecutable(first) else { throw .commandNotFound(stop.first ?? "") }
-            stopCommand = stop
         }
+        stopCommands = settings.stopCommands
         runDirectory = settings.runDirectory
         maxExtend = settings.maxExtend ?? 0
         guard maxExtend >= 0, maxExtend.isFinite else { throw .badTimeout(key: "max extend", value: maxExtend) }
@@ -165,7 +166,7 @@ public struct Job: Sendable {
             "idle_timeout": .double(limits.idleTimeout), "fail_on": .array(failOn.map { .string($0) }),
             "max_reboots": .int(Int64(maxReboots)), "plugins": .object(configuration.settings),
         ]
-        if let stopCommand { file["stop_command"] = .array(stopCommand.map { .string($0) }) }
+        file["stop_commands"] = .array(stopCommands.map { .array($0.map { .string($0) }) })
         if let rebootPattern { file["reboot_pattern"] = .string(rebootPattern) }
         return .object(file)
     }
@@ -198,7 +199,7 @@ public struct Job: Sendable {
             "fail_on": .array(failOn.map { .string($0) }),
             "max_reboots": .int(Int64(maxReboots)),
         ]
-        if let stopCommand { fields["stop_command"] = .array(stopCommand.map { .string($0) }) }
+        if !stopCommands.isEmpty { fields["stop_commands"] = .array(stopCommands.map { .array($0.map { .string($0) }) }) }
         if let rebootPattern { fields["reboot_pattern"] = .string(rebootPattern) }
         return fields
     }

@@ -19,7 +19,8 @@ public struct JobSettings: Sendable {
     public var shutdownTimeout: Double?
     public var stopGrace: Double?
     public var killGrace: Double?
-    public var stopCommand: [String]?
+    /// Stop commands in the order they are tried.
+    public var stopCommands: [[String]] = []
     public var runDirectory: String?
     public var maxResultSize: Int64?
     public var maxExtend: Double?
@@ -55,7 +56,10 @@ public struct JobSettings: Sendable {
         for (key, value) in object.sorted(by: { $0.key < $1.key }) {
             switch key {
             case "command", "execute": settings.command = try commandLine(value, key: key)
-            case "stop_command": settings.stopCommand = try commandLine(value, key: key)
+            case "stop_command": settings.stopCommands.append(try commandLine(value, key: key))
+            case "stop_commands":
+                guard let items = value.arrayValue else { throw .wrongType(key: key, expected: "a list of commands") }
+                for item in items { settings.stopCommands.append(try commandLine(item, key: key)) }
             case "http_local_addr": settings.listenHost = try string(value, key: key)
             case "http_local_port":
                 guard let port = value.intValue else { throw .wrongType(key: key, expected: "an integer") }

@@ -46,7 +46,7 @@ struct RunOwner {
         self.clock = clock
         self.options = options
         watchdog = Watchdog(timeouts: job.timeouts, now: clock.elapsed)
-        stop = StopSequence(timeouts: job.timeouts, hasStopCommand: job.stopCommand != nil)
+        stop = StopSequence(timeouts: job.timeouts, stopCommands: job.stopCommands.count)
         missing = Set(job.configuration.results.filter(\.required).map(\.path))
     }
 
@@ -179,7 +179,7 @@ struct RunOwner {
             self.exit = exit
             var fields = exit.fields
             if let step = stop.step {
-                fields["during_stop_step"] = .string(step.rawValue)
+                fields["during_stop_step"] = .string(step.name)
                 fields["stopping_for"] = .double(rounded(now - stop.began))
             }
             record("guest-exited", fields)
@@ -232,20 +232,23 @@ struct RunOwner {
     private mutating func takeStep(_ step: StopSequence.Step) {
         guard let pid else { return }
         switch step {
-        case .stopCommand:
-            pendingStopCommand = job.stopCommand
-            record("stop-step", ["step": .string(step.rawValue), "argv": .array((job.stopCommand ?? []).map { .string($0) })])
+        case .stopCommand(let index):
+            pendingStopCommand = job.stopCommands[index]
+            record("stop-step", [
+                "step": .string(step.name), "index": .int(Int64(index)),
+                "argv": .array(job.stopCommands[index].map { .string(redact($0)) }),
+            ])
         case .terminate:
             let delivered = Reaper.signalGroup(pid, SIGTERM)
-            record("stop-step", ["step": .string(step.rawValue), "process_group": .int(Int64(pid)), "delivered": .bool(delivered)])
+            record("stop-step", ["step": .string(step.name), "process_group": .int(Int64(pid)), "delivered": .bool(delivered)])
         case .kill:
             let delivered = Reaper.signalGroup(pid, SIGKILL)
-            record("stop-step", ["step": .string(step.rawValue), "process_group": .int(Int64(pid)), "delivered": .bool(delivered)])
+            record("stop-step", ["step": .string(step.name), "process_group": .int(Int64(pid)), "delivered": .bool(delivered)])
         }
     }
 
     private mutating func decideOutcome(_ exit: GuestExit, at now: Double) {
-        let stoppedBy = stop.step.map { step in "; stopped by \(step.rawValue) after \(durationText(now - stop.began))" } ?? ""
+        let stoppedBy = stop.step.map { step in "; stopped by \(step.name) after \(durationText(now - stop.began))" } ?? ""
         switch stopCause {
         case .startupTimeout?: finish(.startupTimeout, "startup timeout: \(stopDetail)\(stoppedBy)")
         case .activityTimeout?: finish(.activityTimeout, "activity timeout: \(stopDetail)\(stoppedBy)")

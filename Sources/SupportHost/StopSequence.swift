@@ -1,40 +1,49 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Stopping a guest, the same for every cause: the operator's stop command (if any) and up to
-/// `stopGrace` for the guest to exit; SIGTERM to its process group and up to `killGrace`;
-/// then SIGKILL to the group.
+/// Stopping a guest, the same for every cause: each of the operator's stop commands in turn
+/// (e.g. a qemu monitor's `system_powerdown`, then `quit`), each with up to `stopGrace` for the
+/// guest to exit; SIGTERM to its process group and up to `killGrace`; then SIGKILL to the group.
 struct StopSequence {
-    enum Step: String, Sendable {
-        case stopCommand = "stop-command"
-        case terminate = "SIGTERM"
-        case kill = "SIGKILL"
+    enum Step: Equatable, Sendable {
+        /// The stop command at this index of the job's list.
+        case stopCommand(Int)
+        case terminate
+        case kill
+
+        /// The step's name in the journal and the report.
+        var name: String {
+            switch self {
+            case .stopCommand: return "stop-command"
+            case .terminate: return "SIGTERM"
+            case .kill: return "SIGKILL"
+            }
+        }
     }
 
     let timeouts: Job.Timeouts
-    let hasStopCommand: Bool
+    let stopCommands: Int
     private(set) var step: Step?
     private(set) var stepStarted: Double = 0
     private(set) var began: Double = 0
 
-    init(timeouts: Job.Timeouts, hasStopCommand: Bool) {
+    init(timeouts: Job.Timeouts, stopCommands: Int) {
         self.timeouts = timeouts
-        self.hasStopCommand = hasStopCommand
+        self.stopCommands = stopCommands
     }
 
     /// The first step to take.
     mutating func begin(at now: Double) -> Step {
         began = now
-        return enter(hasStopCommand ? .stopCommand : .terminate, at: now)
+        return enter(stopCommands > 0 ? .stopCommand(0) : .terminate, at: now)
     }
 
     /// The step to take now, if the current one has run out of time.
     mutating func advance(at now: Double) -> Step? {
         switch step {
-        case .stopCommand where now >= stepStarted + timeouts.stopGrace: return enter(.terminate, at: now)
-        case .terminate where now >= stepStarted + timeouts.killGrace: return enter(.kill, at: now)
-        default: return nil
+        case .stopCommand(let index) where now >= stepStarted + timeouts.stopGrace:
+            return enter(index + 1 < stopCommands ? .stopCommand(index + 1) : .terminate, at: now)
+        case .terminate where now >= stepStarted + timeouts.killGrace:
+            return enter(.kill, at: now)
+        default:
+            return nil
         }
     }
 

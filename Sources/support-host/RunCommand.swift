@@ -48,10 +48,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds the guest has to exit after its last required result (default 30).")
     var shutdownTimeout: Double?
 
-    @Option(help: "A shell command that asks the guest to stop (e.g. system_powerdown to a qemu monitor).")
-    var stopCommand: String?
+    @Option(name: .customLong("stop-command"), help: "A shell command that asks the guest to stop, e.g. system_powerdown to a qemu monitor (repeatable: tried in turn).")
+    var stopCommands: [String] = []
 
-    @Option(help: "Seconds to wait after the stop command (default 30).")
+    @Option(help: "Seconds to wait after each stop command (default 30).")
     var stopGrace: Double?
 
     @Option(help: "Seconds between SIGTERM and SIGKILL (default 5).")
@@ -168,7 +168,7 @@ struct RunCommand: AsyncParsableCommand {
         if let activityTimeout { settings.activityTimeout = activityTimeout }
         if let totalTimeout { settings.totalTimeout = totalTimeout }
         if let shutdownTimeout { settings.shutdownTimeout = shutdownTimeout }
-        if let stopCommand { settings.stopCommand = ["/bin/sh", "-c", stopCommand] }
+        settings.stopCommands += stopCommands.map { ["/bin/sh", "-c", $0] }
         if let stopGrace { settings.stopGrace = stopGrace }
         if let killGrace { settings.killGrace = killGrace }
         if let maxResultSize { settings.maxResultSize = maxResultSize }

@@ -13,7 +13,7 @@ struct SupportHostCommand: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, ReportCommand.self, RecoverCommand.self, PlatformsCommand.self, PluginsCommand.self, DemoCommand.self,
-            DemoGuestCommand.self, VerbCommand.self,
+            DemoGuestCommand.self, VerbCommand.self, FillJournalCommand.self,
         ])
 
     /// `support-host VERB …` for a verb in the plug-in table goes to `VerbCommand`; the tool
@@ -35,4 +35,20 @@ func fail(_ message: String, code: Int32) -> ExitCode {
 
 func selfExecutable() -> String {
     URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+}
+
+/// For the benchmark: a journal of many records, to time `recover` on.
+struct FillJournalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fill-journal", abstract: "Write a journal of N mirror requests (for scripts/bench).", shouldDisplay: false)
+
+    @Argument(help: "A run directory that does not exist yet.")
+    var runDir: String
+
+    @Argument(help: "How many mirror request records.")
+    var records: Int
+
+    func run() async throws {
+        try await JournalFiller.fill(RunDirectory(url: URL(fileURLWithPath: runDir)), mirrorRequests: records)
+    }
 }

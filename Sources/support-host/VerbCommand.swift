@@ -69,8 +69,8 @@ struct VerbCommand: AsyncParsableCommand {
     @Option(help: "Seconds the guest has to exit after its last required result (default 30).")
     var shutdownTimeout: Double?
 
-    @Option(help: "A shell command that asks the guest to stop (a qemu guest has one already).")
-    var stopCommand: String?
+    @Option(name: .customLong("stop-command"), help: "A shell command that asks the guest to stop (repeatable; a qemu guest has its own).")
+    var stopCommands: [String] = []
 
     @Option(help: "Seconds to wait after the stop command (default 30).")
     var stopGrace: Double?
@@ -141,7 +141,7 @@ struct VerbCommand: AsyncParsableCommand {
         settings.activityTimeout = activityTimeout
         settings.totalTimeout = totalTimeout
         settings.shutdownTimeout = shutdownTimeout
-        if let stopCommand { settings.stopCommand = ["/bin/sh", "-c", stopCommand] }
+        settings.stopCommands += stopCommands.map { ["/bin/sh", "-c", $0] }
         settings.stopGrace = stopGrace
         settings.runDirectory = runDir ?? "runs/\(verb)-" + String(Int(Date().timeIntervalSince1970))
         settings.failOn = failOn

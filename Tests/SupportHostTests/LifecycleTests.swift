@@ -107,6 +107,24 @@ struct LifecycleTests {
         #expect(RunFiles(url: runDir).console.contains("powering off"))
     }
 
+    @Test func stopCommandsAreTriedInTurnEachAStepOfItsOwn() async throws {
+        let runDir = Fixtures.runDirectory("stopcmds")
+        let flag = Fixtures.temporaryDirectory("flag").appendingPathComponent("stop-now")
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            while [ ! -e "$1" ]; do sleep 0.1; done
+            """#)
+        let host = try await HostProcess.run([
+            "run", "--activity-timeout", "1", "--stop-grace", "1", "--stop-command", "echo ignored",
+            "--stop-command", "touch \(flag.path)", "--run-dir", runDir.path, "--", guest, flag.path,
+        ])
+        #expect(host.status == 21, "\(host.stderr)")
+        let report = try RunFiles(url: runDir).report
+        #expect(Self.steps(report) == ["stop-command", "stop-command"])
+        #expect(report["stop"]?["steps"]?.arrayValue?.map { $0["index"] } == [0, 1])
+        #expect(report["guest"]?["exit_status"] == 0)
+    }
+
     @Test func aGuestKilledByASignalIsACrash() async throws {
         let runDir = Fixtures.runDirectory("crash")
         let guest = Fixtures.guestScript(#"curl -fsS "$SUPPORT_HOST_URL/" >/dev/null; kill -SEGV $$"#)

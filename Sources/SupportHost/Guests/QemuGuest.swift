@@ -27,10 +27,10 @@ struct QemuGuest {
         ]
     }
 
-    /// The stop command: `system_powerdown` on the monitor, up to `powerdownGrace` seconds for the
-    /// guest to power off, then `quit`; it prints each step to the console log.
-    static func stopCommand(script: String, monitorSocket: String, powerdownGrace: Double) -> [String] {
-        ["python3", script, monitorSocket, String(powerdownGrace)]
+    /// The stop commands, each a step of the stop sequence with its own grace: `system_powerdown`
+    /// on the monitor (the guest's ACPI power button), then `quit`; signals come after both.
+    static func stopCommands(script: String, monitorSocket: String) -> [[String]] {
+        [["python3", script, monitorSocket, "system_powerdown"], ["python3", script, monitorSocket, "quit"]]
     }
 
     /// Checks before launch what would otherwise fail inside the run.

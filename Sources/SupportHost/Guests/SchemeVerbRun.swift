@@ -77,9 +77,8 @@ public enum SchemeVerbRun {
             let qemu = QemuGuest(kernel: kernel ?? files.kernel, initrd: initrd ?? files.initrd, append: append)
             try qemu.check(files: files)
             settings.command = qemu.commandLine(iso: injector.iso.path, monitorSocket: injector.monitorSocket.path)
-            if settings.stopCommand == nil {
-                let grace = max(1, (settings.stopGrace ?? 30) * 2 / 3)
-                settings.stopCommand = QemuGuest.stopCommand(script: files.qemuStop, monitorSocket: injector.monitorSocket.path, powerdownGrace: grace)
+            if settings.stopCommands.isEmpty {
+                settings.stopCommands = QemuGuest.stopCommands(script: files.qemuStop, monitorSocket: injector.monitorSocket.path)
             }
             serverHost = QemuGuest.hostAddressInGuest
             needsISO = true
