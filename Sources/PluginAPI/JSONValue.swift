@@ -52,9 +52,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return (try? encoder.encode(self)) ?? Data("null".utf8)
     }
 
-    /// Parses JSON text.
+    /// Parses JSON text (nesting is limited to 256 levels).
     public static func decode(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try JSONParser.parse(data)
     }
 
     public var stringValue: String? { if case .string(let v) = self { return v } else { return nil } }

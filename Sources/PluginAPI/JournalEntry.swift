@@ -18,6 +18,16 @@ public struct JournalEntry: Sendable, Codable, Hashable {
     /// The details, specific to the kind.
     public var fields: [String: JSONValue]
 
+    /// Reads an entry from its JSON object; nil when a field is missing or of the wrong type.
+    public init?(json: JSONValue) {
+        guard case .object(let object) = json, let seq = object["seq"]?.intValue, seq > 0,
+            let time = object["time"]?.doubleValue, let wall = object["wall"]?.stringValue,
+            let source = object["source"]?.stringValue, let kind = object["kind"]?.stringValue,
+            let fields = object["fields"]?.objectValue
+        else { return nil }
+        self.init(seq: UInt64(seq), time: time, wall: wall, source: source, kind: kind, fields: fields)
+    }
+
     public init(seq: UInt64, time: Double, wall: String, source: String, kind: String, fields: [String: JSONValue]) {
         self.seq = seq
         self.time = time

@@ -71,9 +71,10 @@ public struct Job: Sendable {
         guard (0...65535).contains(listenPort), !listenHost.isEmpty else { throw .badListen("\(listenHost):\(listenPort)") }
 
         var results: [ResultPath] = []
+        var seen: Set<String> = []
         for (path, required) in settings.results.map({ ($0, true) }) + settings.optionalResults.map({ ($0, false) }) {
             guard path.hasPrefix("/"), path != "/", !path.contains("?") else { throw .badResultPath(path) }
-            guard !results.contains(where: { $0.path == path }) else { throw .duplicateResultPath(path) }
+            guard seen.insert(path).inserted else { throw .duplicateResultPath(path) }
             results.append(ResultPath(path: path, required: required))
         }
 

@@ -37,7 +37,6 @@ enum JournalFormat {
     static func read(_ data: Data) -> Contents {
         var entries: [JournalEntry] = []
         var offset = 0
-        let decoder = JSONDecoder()
         return data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Contents in
             let bytes = raw.bindMemory(to: UInt8.self)
             func stop(_ problem: String) -> Contents {
@@ -55,7 +54,7 @@ enum JournalFormat {
                 guard bytes[end] == UInt8(ascii: "\n"), CRC32C.checksum(json) == crc else {
                     return stop("checksum mismatch in record at byte \(offset)")
                 }
-                guard let entry = try? decoder.decode(JournalEntry.self, from: Data(json)) else {
+                guard let entry = (try? JSONValue.decode(Data(json))).flatMap(JournalEntry.init(json:)) else {
                     return stop("unreadable record at byte \(offset)")
                 }
                 guard entry.seq == UInt64(entries.count + 1) else {

@@ -1,0 +1,35 @@
+import Foundation
+import PluginAPI
+import Testing
+
+struct JSONParserTests {
+    @Test func valuesReadBackAsWritten() throws {
+        let value: JSONValue = [
+            "null": .null, "yes": true, "no": false, "int": -42, "big": .int(9_007_199_254_740_993), "double": 1.5,
+            "exp": .double(2.5e-7), "text": "tab\there \"quoted\" back\\slash /slash é 😀 \u{1}",
+            "list": [1, "two", [3.25], [:]], "empty": [],
+        ]
+        #expect(try JSONValue.decode(value.encoded(pretty: false)) == value)
+        #expect(try JSONValue.decode(value.encoded(pretty: true)) == value)
+    }
+
+    @Test func escapesAndSurrogatePairsDecode() throws {
+        let text = #"["\u00e9\ud83d\ude00\n\/", 1e3, -0.5, 10]"#
+        #expect(try JSONValue.decode(Data(text.utf8)) == ["é😀\n/", .double(1000), -0.5, 10])
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\":}", "tru", "01x", "\"unterminated", "\"\\ud800\"", "\"\\x\"", "[1] 2", "{\"a\" 1}", "-", "1.", "1e",
+        "\"\u{1}\"",
+    ])
+    func malformedTextIsRefused(_ text: String) {
+        #expect(throws: (any Error).self) { try JSONValue.decode(Data(text.utf8)) }
+    }
+
+    @Test func nestingIsBounded() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: (any Error).self) { try JSONValue.decode(Data(deep.utf8)) }
+        let fine = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        #expect((try? JSONValue.decode(Data(fine.utf8))) != nil)
+    }
+}
