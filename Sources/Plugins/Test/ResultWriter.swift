@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PluginAPI
 
 #if canImport(Glibc)
 import Glibc
@@ -40,14 +41,17 @@ struct ResultWriter {
         if head.count < 64 { head += chunk.prefix(64 - head.count) }
     }
 
-    /// Makes the file durable and renames it to `name`; returns the hex SHA-256.
-    func commit(as name: String) throws -> String {
-        guard fsync(fd) == 0 else { throw POSIXFailure("fsync \(temporaryURL.path)", errno) }
-        close(fd)
-        let final = directory.appendingPathComponent(name)
-        guard rename(temporaryURL.path, final.path) == 0 else { throw POSIXFailure("rename to \(final.path)", errno) }
-        syncDirectory(directory)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    /// Makes the file durable and renames it to `name`, off the cooperative pool: the fsyncs
+    /// block, and concurrent uploads must not wait for each other's.
+    func commit(as name: String) async throws {
+        let (fd, temporaryURL, directory) = (fd, temporaryURL, directory)
+        try await blocking {
+            guard fsync(fd) == 0 else { throw POSIXFailure("fsync \(temporaryURL.path)", errno) }
+            close(fd)
+            let final = directory.appendingPathComponent(name)
+            guard rename(temporaryURL.path, final.path) == 0 else { throw POSIXFailure("rename to \(final.path)", errno) }
+            syncDirectory(directory)
+        }
     }
 
     /// The digest so far, without committing (for comparing a repeat).

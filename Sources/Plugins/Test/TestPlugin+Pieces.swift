@@ -46,7 +46,7 @@ extension TestPlugin {
         defer { file.close() }
         do {
             try await receive(body, into: file, range: range, received: upload.ranges, path: path)
-            try file.sync()
+            try await blocking { try file.sync() }
         } catch {
             // A first piece that failed leaves no partial file behind.
             if upload.ranges.count == 0 { unlink(file.url.path) }

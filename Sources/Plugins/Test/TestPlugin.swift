@@ -65,7 +65,7 @@ public final class TestPlugin: Plugin {
             return try answerRepeat(of: earlier, sha256: digest, size: writer.size)
         }
         do {
-            _ = try writer.commit(as: fileName)
+            try await writer.commit(as: fileName)
         } catch {
             state.withLock { _ = $0.stored.removeValue(forKey: request.path) }
             writer.discard()
