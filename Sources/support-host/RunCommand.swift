@@ -21,8 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Take over the run in RUN_DIR whose host died while its guest still runs.")
     var resume: String?
 
-    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:0, any free port).")
-    var listen: String?
+    @OptionGroup var guestRun: GuestRunFlags
 
     @Option(name: .customLong("result"), help: "A result path the guest must PUT (repeatable).")
     var results: [String] = []
@@ -30,29 +29,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("optional-result"), help: "A result path the guest may PUT (repeatable).")
     var optionalResults: [String] = []
 
-    @Option(name: .customLong("mirror"), help: "Serve DIR read-only under PREFIX, as PREFIX=DIR (repeatable).")
-    var mirrors: [String] = []
-
     @Flag(help: "Answer a mirror directory with a simple HTML index instead of 404.")
     var mirrorIndex = false
-
-    @Option(help: "Seconds from launch to the first GET / (default 300).")
-    var startupTimeout: Double?
-
-    @Option(help: "Seconds without any request once started (default 300).")
-    var activityTimeout: Double?
-
-    @Option(help: "Seconds for the whole run (default 14400).")
-    var totalTimeout: Double?
-
-    @Option(help: "Seconds the guest has to exit after its last required result (default 30).")
-    var shutdownTimeout: Double?
-
-    @Option(name: .customLong("stop-command"), help: "A shell command that asks the guest to stop, e.g. system_powerdown to a qemu monitor (repeatable: tried in turn).")
-    var stopCommands: [String] = []
-
-    @Option(help: "Seconds to wait after each stop command (default 30).")
-    var stopGrace: Double?
 
     @Option(help: "Seconds between SIGTERM and SIGKILL (default 5).")
     var killGrace: Double?
@@ -77,12 +55,6 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds a connection may wait for a request head or stall in a body (default 30).")
     var idleTimeout: Double?
-
-    @Option(name: .customLong("fail-on"), help: "A regular expression: a console line matching it ends the run (repeatable).")
-    var failOn: [String] = []
-
-    @Flag(help: "Fail on the usual kernel panic and oops lines.")
-    var failOnPanic = false
 
     @Option(help: "A regular expression for a boot banner: seen again, the guest rebooted.")
     var rebootPattern: String?
@@ -159,17 +131,10 @@ struct RunCommand: AsyncParsableCommand {
     private func settings() throws(JobError) -> JobSettings {
         var settings = try job.map { path throws(JobError) in try JobSettings.load(path: path) } ?? JobSettings()
         if !command.isEmpty { settings.command = command }
-        if let listen { (settings.listenHost, settings.listenPort) = try JobSettings.parseListen(listen) }
+        try guestRun.apply(to: &settings)
         settings.results += results
         settings.optionalResults += optionalResults
-        for mirror in mirrors { settings.mirrors.append(try JobSettings.parseMirror(mirror)) }
         if mirrorIndex { settings.mirrorIndex = true }
-        if let startupTimeout { settings.startupTimeout = startupTimeout }
-        if let activityTimeout { settings.activityTimeout = activityTimeout }
-        if let totalTimeout { settings.totalTimeout = totalTimeout }
-        if let shutdownTimeout { settings.shutdownTimeout = shutdownTimeout }
-        settings.stopCommands += stopCommands.map { ["/bin/sh", "-c", $0] }
-        if let stopGrace { settings.stopGrace = stopGrace }
         if let killGrace { settings.killGrace = killGrace }
         if let maxResultSize { settings.maxResultSize = maxResultSize }
         if let runDir { settings.runDirectory = runDir }
@@ -178,8 +143,6 @@ struct RunCommand: AsyncParsableCommand {
         if let maxConnections { settings.maxConnections = maxConnections }
         if let maxHeaderBytes { settings.maxHeaderBytes = maxHeaderBytes }
         if let idleTimeout { settings.idleTimeout = idleTimeout }
-        settings.failOn += failOn
-        if failOnPanic { settings.failOnPanic = true }
         if let rebootPattern { settings.rebootPattern = rebootPattern }
         if let maxReboots { settings.maxReboots = maxReboots }
         return settings

@@ -54,38 +54,10 @@ struct VerbCommand: AsyncParsableCommand {
     @Option(help: "The host name put into image.conf for a guest given after -- (default: the listen address).")
     var guestHost: String?
 
-    @Option(name: .customLong("mirror"), help: "Serve DIR read-only under PREFIX, as PREFIX=DIR (repeatable).")
-    var mirrors: [String] = []
-
-    @Option(help: "Seconds from launch to the first GET / (default 300).")
-    var startupTimeout: Double?
-
-    @Option(help: "Seconds without any request once started (default 300).")
-    var activityTimeout: Double?
-
-    @Option(help: "Seconds for the whole run (default 14400).")
-    var totalTimeout: Double?
-
-    @Option(help: "Seconds the guest has to exit after its last required result (default 30).")
-    var shutdownTimeout: Double?
-
-    @Option(name: .customLong("stop-command"), help: "A shell command that asks the guest to stop (repeatable; a qemu guest has its own).")
-    var stopCommands: [String] = []
-
-    @Option(help: "Seconds to wait after the stop command (default 30).")
-    var stopGrace: Double?
+    @OptionGroup var guestRun: GuestRunFlags
 
     @Option(help: "The run directory (default ./runs/<verb>-<time>).")
     var runDir: String?
-
-    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:0).")
-    var listen: String?
-
-    @Option(name: .customLong("fail-on"), help: "A regular expression: a console line matching it ends the run (repeatable).")
-    var failOn: [String] = []
-
-    @Flag(help: "Fail on the usual kernel panic and oops lines.")
-    var failOnPanic = false
 
     @Flag(help: "Print the verb's answer as JSON.")
     var json = false
@@ -135,17 +107,8 @@ struct VerbCommand: AsyncParsableCommand {
     private func verbRequest() throws(JobError) -> VerbRequest {
         var settings = JobSettings()
         settings.command = ["/bin/true"]
-        if let listen { (settings.listenHost, settings.listenPort) = try JobSettings.parseListen(listen) }
-        for mirror in mirrors { settings.mirrors.append(try JobSettings.parseMirror(mirror)) }
-        settings.startupTimeout = startupTimeout
-        settings.activityTimeout = activityTimeout
-        settings.totalTimeout = totalTimeout
-        settings.shutdownTimeout = shutdownTimeout
-        settings.stopCommands += stopCommands.map { ["/bin/sh", "-c", $0] }
-        settings.stopGrace = stopGrace
+        try guestRun.apply(to: &settings)
         settings.runDirectory = runDir ?? "runs/\(verb)-" + String(Int(Date().timeIntervalSince1970))
-        settings.failOn = failOn
-        settings.failOnPanic = failOnPanic
         let choice: GuestChoice
         switch (guest, command.isEmpty) {
         case (nil, false): choice = .command(command)
