@@ -5,7 +5,7 @@ import Synchronization
 final class Activity: Sendable {
     private let clock: RunClock
     private let lastMillis = Atomic<Int64>(0)
-    private let lastRequest = Mutex<(description: String, time: Double)?>(nil)
+    private let lastRequest = Mutex<(method: String, path: String, time: Double)?>(nil)
     private let requests = Atomic<Int64>(0)
     private let bytesIn = Atomic<Int64>(0)
     private let bytesOut = Atomic<Int64>(0)
@@ -20,7 +20,7 @@ final class Activity: Sendable {
         let now = clock.elapsed
         lastMillis.store(Int64(now * 1000), ordering: .relaxed)
         requests.add(1, ordering: .relaxed)
-        lastRequest.withLock { $0 = ("\(method) \(path)", now) }
+        lastRequest.withLock { $0 = (method, path, now) }  // joined only when asked for
     }
 
     /// Bytes still arriving or leaving count as activity too.
@@ -33,7 +33,9 @@ final class Activity: Sendable {
     /// Seconds on the run clock of the last activity.
     var lastActivity: Double { Double(lastMillis.load(ordering: .relaxed)) / 1000 }
 
-    var last: (description: String, time: Double)? { lastRequest.withLock { $0 } }
+    var last: (description: String, time: Double)? {
+        lastRequest.withLock { $0 }.map { ("\($0.method) \($0.path)", $0.time) }
+    }
 
     var counters: (requests: Int64, bytesIn: Int64, bytesOut: Int64) {
         (requests.load(ordering: .relaxed), bytesIn.load(ordering: .relaxed), bytesOut.load(ordering: .relaxed))

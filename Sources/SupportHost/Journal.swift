@@ -7,9 +7,10 @@ import Glibc
 
 /// The run's append-only journal, `RUN_DIR/journal.log`.
 ///
-/// Appends are buffered in memory in sequence order. One flusher thread writes the buffer out at
-/// least every second, and at once when a writer waits for durability; then it issues a single
-/// `fsync` for every record written so far, so concurrent uploads share one (group commit).
+/// Appends are buffered in memory in sequence order. One flusher thread writes the buffer out
+/// within a second of the first record it holds (and sleeps while there is none), and at once
+/// when a writer waits for durability; then it issues a single `fsync` for every record written
+/// so far, so concurrent uploads share one (group commit).
 /// Nothing here runs on an event loop.
 final class Journal: @unchecked Sendable {
     // Safe: all mutable state below is guarded by `condition`'s lock.
@@ -24,6 +25,7 @@ final class Journal: @unchecked Sendable {
     private var flusherDone = false
     private var syncs = 0
     private var durableRecords = 0
+    private var wallClock = WallClockText()
 
     private let fd: Int32
     let url: URL
@@ -48,12 +50,27 @@ final class Journal: @unchecked Sendable {
     /// Appends a record; it reaches the file within about a second.
     @discardableResult
     func append(source: String, kind: String, fields: [String: JSONValue]) -> UInt64 {
+        append(source: source, kind: kind, encodedFields: JournalJSON.object(fields))
+    }
+
+    /// Appends a record whose fields are already a JSON object (keys sorted).
+    ///
+    /// Everything but the sequence number and the times is encoded before taking the lock:
+    /// every event loop appends a record per request, and they would otherwise wait for each
+    /// other's encoding.
+    @discardableResult
+    func append(source: String, kind: String, encodedFields: [UInt8]) -> UInt64 {
+        var json: [UInt8] = []
+        json.reserveCapacity(encodedFields.count + 128)
+        JournalJSON.start(fields: encodedFields, kind: kind, to: &json)
+        let sourceJSON = JournalJSON.string(source)
         condition.lock()
         defer { condition.unlock() }
         let seq = nextSeq
         nextSeq += 1
-        let entry = JournalEntry(seq: seq, time: clock.elapsed, wall: clock.wallTime(), source: source, kind: kind, fields: fields)
-        buffer += JournalFormat.encode(entry)
+        if buffer.isEmpty { condition.broadcast() }  // an idle flusher sleeps until there is something
+        JournalJSON.finish(seq: seq, source: sourceJSON, time: clock.elapsed, wall: wallClock.now(), to: &json)
+        JournalFormat.frame(json, into: &buffer)
         bufferedUpTo = seq
         return seq
     }
@@ -103,6 +120,9 @@ final class Journal: @unchecked Sendable {
     private func flushLoop() {
         condition.lock()
         while true {
+            // Nothing buffered and nobody waiting: sleep until an append (an idle host does
+            // not wake every second for nothing).
+            while buffer.isEmpty && waiters.isEmpty && !closing { condition.wait() }
             let deadline = Date().addingTimeInterval(1)
             while waiters.isEmpty && !closing && Date() < deadline {
                 _ = condition.wait(until: deadline)

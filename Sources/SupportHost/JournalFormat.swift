@@ -8,19 +8,26 @@ enum JournalFormat {
     static let headerLength = 18  // 8 hex, space, 8 hex, space
 
     static func encode(_ entry: JournalEntry) -> [UInt8] {
-        let json = JournalJSON.encode(entry)
-        var record = Array(hex8(UInt32(json.count)).utf8)
-        record.append(UInt8(ascii: " "))
-        record += Array(hex8(CRC32C.checksum(json)).utf8)
-        record.append(UInt8(ascii: " "))
-        record += json
-        record.append(UInt8(ascii: "\n"))
+        var record: [UInt8] = []
+        frame(JournalJSON.encode(entry), into: &record)
         return record
     }
 
-    private static func hex8(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 8 - digits.count) + digits
+    /// Appends `json` as one framed record.
+    static func frame(_ json: [UInt8], into out: inout [UInt8]) {
+        appendHex8(UInt32(json.count), to: &out)
+        out.append(UInt8(ascii: " "))
+        appendHex8(CRC32C.checksum(json), to: &out)
+        out.append(UInt8(ascii: " "))
+        out += json
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    private static func appendHex8(_ value: UInt32, to out: inout [UInt8]) {
+        for shift in stride(from: 28, through: 0, by: -4) {
+            let digit = UInt8((value >> UInt32(shift)) & 0xf)
+            out.append(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
+        }
     }
 
     /// What reading a journal found: the whole records, and where and why it stopped early.

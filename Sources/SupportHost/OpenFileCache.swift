@@ -16,6 +16,8 @@ import Glibc
 final class OpenFileCache: @unchecked Sendable {
     // Safe: every method runs on `loop` (asserted), so the mutable state has one thread.
     let loop: any EventLoop
+    /// Small files' bytes, shared with the other loops' caches.
+    let smallFiles: SmallFileBytes
     private let capacity: Int
     private var entries: [String: Entry] = [:]
     private var uses: UInt64 = 0
@@ -42,9 +44,10 @@ final class OpenFileCache: @unchecked Sendable {
         let reason: String
     }
 
-    init(loop: any EventLoop, capacity: Int = 256) {
+    init(loop: any EventLoop, capacity: Int = 256, smallFiles: SmallFileBytes = SmallFileBytes()) {
         self.loop = loop
         self.capacity = capacity
+        self.smallFiles = smallFiles
     }
 
     /// An open file for `slice`, held until `checkIn`.
@@ -91,6 +94,13 @@ final class OpenFileCache: @unchecked Sendable {
     var count: Int { entries.count }
 
     private func open(_ path: String, expecting identity: FileIdentity?) -> Result<Entry, Failure> {
+        Self.openChecked(path, expecting: identity).map { fd in
+            Entry(handle: NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), identity: identity)
+        }
+    }
+
+    /// A descriptor of the regular file at `path`, checked to be the one `identity` describes.
+    static func openChecked(_ path: String, expecting identity: FileIdentity?) -> Result<Int32, Failure> {
         // O_NOFOLLOW: a last component swapped for a symlink is refused; O_NONBLOCK: a file
         // swapped for a FIFO cannot block the event loop in open().
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
@@ -106,7 +116,7 @@ final class OpenFileCache: @unchecked Sendable {
             Glibc.close(fd)
             return .failure(Failure(status: 503, reason: "\(path) changed while being served; retry"))
         }
-        return .success(Entry(handle: NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), identity: identity))
+        return .success(fd)
     }
 
     private func evict(_ path: String) {
@@ -135,12 +145,23 @@ extension FileIdentity {
 struct OpenFileCaches: Sendable {
     private let caches: [ObjectIdentifier: OpenFileCache]
 
-    init(group: any EventLoopGroup, capacity: Int = 256) {
+    init(group: any EventLoopGroup, capacity: Int? = nil) {
+        let loops = Array(group.makeIterator())
+        let capacity = capacity ?? Self.capacity(loops: loops.count)
+        let smallFiles = SmallFileBytes()
         var caches: [ObjectIdentifier: OpenFileCache] = [:]
-        for loop in group.makeIterator() {
-            caches[ObjectIdentifier(loop)] = OpenFileCache(loop: loop, capacity: capacity)
+        for loop in loops {
+            caches[ObjectIdentifier(loop)] = OpenFileCache(loop: loop, capacity: capacity, smallFiles: smallFiles)
         }
         self.caches = caches
+    }
+
+    /// Open files per loop: up to 1024, but all loops together keep to a quarter of the
+    /// process's descriptor limit (connections, results and the journal need the rest).
+    static func capacity(loops: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return 1024 }
+        return max(16, min(1024, Int(limit.rlim_cur) / 4 / max(1, loops)))
     }
 
     /// The cache of `loop`; a loop outside the group (never expected) gets a cache of its own.

@@ -20,4 +20,16 @@ struct JournalJSONTests {
         #expect(decoded == expected)
         #expect(String(decoding: json, as: UTF8.self).hasPrefix(#"{"fields":{"bytes_out":9223372036854775807,"duration":0.000123,"#))
     }
+
+    @Test func wallTimesAreISO8601InUTCWithMilliseconds() throws {
+        var clock = WallClockText()
+        let before = Date()
+        let text = String(decoding: clock.now(), as: UTF8.self)
+        let parsed = try #require(try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)), "\(text)")
+        #expect(text.count == 24 && text.hasSuffix("Z"))
+        #expect(abs(parsed.timeIntervalSince(before)) < 1)
+        // The text up to the second is reused within a second, the milliseconds never are stale.
+        let again = String(decoding: clock.now(), as: UTF8.self)
+        #expect(again >= text)
+    }
 }

@@ -49,7 +49,7 @@ public final class CPANMirrorPlugin: Plugin {
         guard found.isRegularFile, !request.subpath.hasSuffix("/") else {
             throw GuestError(404, "not a file in the mirror: \(request.path)")
         }
-        return MirrorReply.file(found.path, FileIdentity(found.info), request: request)
+        return MirrorReply.file(found.path, found.validators, request: request)
     }
 
     public func recover(_ entry: JournalEntry) throws {

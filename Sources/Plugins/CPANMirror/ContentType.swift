@@ -10,7 +10,7 @@ enum ContentType {
 
     /// E.g. `application/gzip` for `Foo-1.0.tar.gz`; `application/octet-stream` when unknown.
     static func of(_ path: String) -> String {
-        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return "application/octet-stream" }
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/" as Character) else { return "application/octet-stream" }
         return byExtension[path[path.index(after: dot)...].lowercased()] ?? "application/octet-stream"
     }
 }

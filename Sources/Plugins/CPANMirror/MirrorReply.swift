@@ -4,10 +4,27 @@ import PluginAPI
 /// The answer for a regular file: 200, 206 for one range, 304 when a validator matches, 416 for
 /// a range past the end. The bytes themselves go out from the host by `sendfile`.
 enum MirrorReply {
-    static func file(_ path: String, _ identity: FileIdentity, request: GuestRequest) -> Reply {
-        let etag = etag(of: identity)
+    /// A file's validators and type, made once per file state and reused while it lasts
+    /// (formatting them per request showed in profiles of small GETs).
+    struct Validators: Sendable {
+        let identity: FileIdentity
+        let etag: String
+        let lastModified: String
+        let contentType: String
+
+        init(path: String, identity: FileIdentity) {
+            self.identity = identity
+            etag = MirrorReply.etag(of: identity)
+            lastModified = HTTPDate.format(identity.modified.floorDivided(by: 1_000_000_000))
+            contentType = ContentType.of(path)
+        }
+    }
+
+    static func file(_ path: String, _ validators: Validators, request: GuestRequest) -> Reply {
+        let identity = validators.identity
+        let etag = validators.etag
         var headers: [(name: String, value: String)] = [
-            ("Content-Type", ContentType.of(path)), ("Last-Modified", HTTPDate.format(identity.modified.floorDivided(by: 1_000_000_000))),
+            ("Content-Type", validators.contentType), ("Last-Modified", validators.lastModified),
             ("ETag", etag), ("Accept-Ranges", "bytes"),
         ]
         if isNotModified(identity, etag: etag, request: request) {

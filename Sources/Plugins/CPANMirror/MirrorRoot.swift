@@ -26,14 +26,24 @@ final class MirrorRoot: Sendable {
         let device: UInt64
         let inode: UInt64
         let checked: ContinuousClock.Instant
+        let validators: MirrorReply.Validators
     }
 
     /// A file or directory found inside the root.
     struct Found {
         let path: String
         let info: stat
+        /// Those of the file's present state.
+        let validators: MirrorReply.Validators
         var isDirectory: Bool { (info.st_mode & S_IFMT) == S_IFDIR }
         var isRegularFile: Bool { (info.st_mode & S_IFMT) == S_IFREG }
+
+        init(path: String, info: stat, known: MirrorReply.Validators? = nil) {
+            self.path = path
+            self.info = info
+            let identity = FileIdentity(info)
+            validators = known?.identity == identity ? known! : MirrorReply.Validators(path: path, identity: identity)
+        }
     }
 
     init(_ mount: MirrorMount) {
@@ -54,15 +64,17 @@ final class MirrorRoot: Sendable {
         if let known = resolutions.withLock({ $0[raw] }), now - known.checked < Self.reuseFor,
             stat(known.path, &info) == 0, UInt64(info.st_dev) == known.device, UInt64(info.st_ino) == known.inode
         {
-            return Found(path: known.path, info: info)
+            return Found(path: known.path, info: info, known: known.validators)
         }
         let path = try MirrorPath.resolve(try MirrorPath.decode(raw), under: root)
         guard stat(path, &info) == 0 else { throw .notFound }
-        let resolution = Resolution(path: path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), checked: now)
+        let found = Found(path: path, info: info)
+        let resolution = Resolution(
+            path: path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), checked: now, validators: found.validators)
         resolutions.withLock { table in
             if table.count >= Self.maximumResolutions { table.removeAll(keepingCapacity: true) }
             table[raw] = resolution
         }
-        return Found(path: path, info: info)
+        return found
     }
 }
