@@ -205,14 +205,14 @@ public enum SupportHostRun {
                     input.yield(.exited(.unknown))
                 }
             }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(100))
-                    input.yield(.tick)
-                }
-            }
+            var alarm = Alarm(clock: clock) { input.yield(.tick) }
             var lastStatus = 0.0
+            func nextWake() -> Double {
+                options.status == nil ? owner.nextWake() : min(owner.nextWake(), lastStatus + 0.25)
+            }
+            alarm.set(at: nextWake())
             for await next in inputs {
+                if case .tick = next { alarm.rang() }
                 owner.handle(next)
                 if case .tick = next, let status = options.status, clock.elapsed - lastStatus >= 0.25 {
                     lastStatus = clock.elapsed
@@ -222,7 +222,9 @@ public enum SupportHostRun {
                     group.addTask { input.yield(.stopCommandEnded(await runStopCommand(command, console: directory.console))) }
                 }
                 if owner.isDone { break }
+                alarm.set(at: nextWake())
             }
+            alarm.cancel()
             group.cancelAll()
         }
         signals?.cancel()

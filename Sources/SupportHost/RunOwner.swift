@@ -121,6 +121,15 @@ struct RunOwner {
             nextDeadline: next.name, untilDeadline: max(0, next.at - now))
     }
 
+    /// When the run next has something to check, on the run clock: the nearest deadline (or
+    /// the stop's next step), and every 100 ms while the console is watched. Activity only
+    /// moves the activity deadline later, so waking at the one known now is never late.
+    func nextWake() -> Double {
+        var wake = stopCause != nil ? (stop.nextStepAt ?? .infinity) : watchdog.next(lastActivity: activity.lastActivity).at
+        if console.isActive && stopCause == nil { wake = min(wake, clock.elapsed + 0.1) }
+        return wake
+    }
+
     mutating func handle(_ input: RunInput) {
         let now = clock.elapsed
         switch input {

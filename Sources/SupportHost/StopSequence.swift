@@ -47,6 +47,16 @@ struct StopSequence {
         }
     }
 
+    /// When the current step runs out of time; nil once SIGKILL is sent (nothing is left but
+    /// to wait for the exit).
+    var nextStepAt: Double? {
+        switch step {
+        case .stopCommand: return stepStarted + timeouts.stopGrace
+        case .terminate: return stepStarted + timeouts.killGrace
+        case .kill, nil: return nil
+        }
+    }
+
     /// Skips straight to SIGKILL (a second Ctrl-C).
     mutating func hurry(at now: Double) -> Step? {
         step == .kill ? nil : enter(.kill, at: now)
