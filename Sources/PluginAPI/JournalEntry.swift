@@ -37,3 +37,10 @@ public struct JournalEntry: Sendable, Codable, Hashable {
         self.fields = fields
     }
 }
+
+extension JournalEntry {
+    /// The field of a `result-stored` record that carries a small result's bytes (base64): the
+    /// record's fsync made the result durable, and `recover` writes the file back from it if
+    /// a machine crash lost the file. Reports never show it.
+    public static let inlineResultField = "inline_base64"
+}

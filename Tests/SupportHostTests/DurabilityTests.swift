@@ -46,6 +46,43 @@ struct DurabilityTests {
         #expect(report["guest"]?["pid"] != nil)
     }
 
+    /// A small result is made durable by its journal record, which carries its bytes; a file a
+    /// machine crash lost (here: truncated, and one deleted) is written back by `recover`.
+    @Test func smallResultsLostAfterTheirAcknowledgementAreRestoredFromTheJournal() async throws {
+        let runDir = Fixtures.runDirectory("inline")
+        let work = Fixtures.temporaryDirectory("inline-work")
+        let small = Fixtures.randomData(4096), other = Fixtures.randomData(100), large = Fixtures.randomData(200_000)
+        try small.write(to: work.appendingPathComponent("small"))
+        try other.write(to: work.appendingPathComponent("other"))
+        try large.write(to: work.appendingPathComponent("large"))
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            for name in small other large; do curl -fsS -T "$1/$name" "$SUPPORT_HOST_URL/$name.bin" >/dev/null; done
+            """#)
+        let run = try await HostProcess.run([
+            "run", "--result", "/small.bin", "--result", "/other.bin", "--result", "/large.bin", "--run-dir", runDir.path, "--", guest, work.path,
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = RunFiles(url: runDir)
+        let records = files.journalText.split(separator: "\n").filter { $0.contains(#""kind":"result-stored""#) }
+        #expect(records.count == 3)
+        #expect(records.filter { $0.contains(#""inline_base64":""#) }.count == 2, "the 200 kB result is fsynced itself, not inlined")
+        #expect(!String(decoding: try Data(contentsOf: runDir.appendingPathComponent("report.json")), as: UTF8.self).contains("inline_base64"))
+
+        // What a machine crash can leave of files written without their own fsync.
+        try Data(small.prefix(1000)).write(to: runDir.appendingPathComponent("results/small.bin"))
+        try FileManager.default.removeItem(at: runDir.appendingPathComponent("results/other.bin"))
+        let recover = try await HostProcess.run(["recover", runDir.path])
+        #expect(recover.status == 0, "\(recover.stderr)")
+        #expect(files.result("small.bin") == small)
+        #expect(files.result("other.bin") == other)
+        #expect(files.result("large.bin") == large)
+        let results = try files.report["results"]?.arrayValue ?? []
+        #expect(results.count == 3)
+        #expect(results.allSatisfy { $0["verified"] == true }, "\(results)")
+        #expect(results.filter { $0["restored_from_journal"] == true }.count == 2)
+    }
+
     @Test func anUploadCutShortByAHostCrashIsNeverReportedAndItsPartialFileIsRemoved() async throws {
         let runDir = Fixtures.runDirectory("cut")
         let guest = Fixtures.guestScript(#"""

@@ -8,7 +8,14 @@ import Glibc
 
 /// Streams one upload into a temporary file in `results/`, hashing as it goes, and moves it into
 /// place only when it is whole and on stable storage.
+///
+/// A small result (up to `inlineLimit`) is also kept in memory: its bytes go into the journal
+/// record that stores it, so that record's fsync — shared by every upload of the group — is the
+/// only one it needs, and `recover` writes the file back from the journal if a machine crash
+/// lost it. A larger result is fsynced itself, then its directory after the rename.
 struct ResultWriter {
+    static let inlineLimit = 64 << 10
+
     let directory: URL
     let temporaryURL: URL
     private let fd: Int32
@@ -16,6 +23,8 @@ struct ResultWriter {
     private(set) var size: Int64 = 0
     /// The first bytes, to tell whether the result is worth parsing as XML.
     private(set) var head = Data()
+    /// The whole result while it is no larger than `inlineLimit`.
+    private(set) var inlineBytes: Data? = Data()
 
     init(directory: URL) throws {
         self.directory = directory
@@ -39,6 +48,14 @@ struct ResultWriter {
         hasher.update(data: chunk)
         size += Int64(chunk.count)
         if head.count < 64 { head += chunk.prefix(64 - head.count) }
+        if size > Self.inlineLimit { inlineBytes = nil } else { inlineBytes?.append(chunk) }
+    }
+
+    /// Renames a result whose bytes go into the journal: no fsync here, the journal's is the one.
+    func commitInline(as name: String) throws {
+        close(fd)
+        let final = directory.appendingPathComponent(name)
+        guard rename(temporaryURL.path, final.path) == 0 else { throw POSIXFailure("rename to \(final.path)", errno) }
     }
 
     /// Makes the file durable and renames it to `name`, off the cooperative pool: the fsyncs

@@ -65,13 +65,13 @@ public final class TestPlugin: Plugin {
             return try answerRepeat(of: earlier, sha256: digest, size: writer.size)
         }
         do {
-            try await writer.commit(as: fileName)
+            if writer.inlineBytes != nil { try writer.commitInline(as: fileName) } else { try await writer.commit(as: fileName) }
         } catch {
             state.withLock { _ = $0.stored.removeValue(forKey: request.path) }
             writer.discard()
             throw error
         }
-        return try await finishStored(result, head: writer.head)
+        return try await finishStored(result, head: writer.head, inline: writer.inlineBytes)
     }
 
     /// 200 for the same content again, 409 (journaled with both digests) for other content.
@@ -86,10 +86,12 @@ public final class TestPlugin: Plugin {
         ])
     }
 
-    /// Journals a result that is on stable storage, tells the run, reads it if it is PITA-XML,
-    /// and answers 201.
-    func finishStored(_ result: StoredResult, head: Data) async throws -> Reply {
-        try await context.recordDurably("result-stored", result.fields)
+    /// Journals a result that is on stable storage (or whose bytes the record carries), tells
+    /// the run, reads it if it is PITA-XML, and answers 201.
+    func finishStored(_ result: StoredResult, head: Data, inline: Data? = nil) async throws -> Reply {
+        var fields = result.fields
+        if let inline { fields[JournalEntry.inlineResultField] = .string(inline.base64EncodedString()) }
+        try await context.recordDurably("result-stored", fields)
         state.withLock { state in
             if let partial = state.partial.removeValue(forKey: result.path), "results/" + partial.file != result.file {
                 unlink(context.resultsDirectory.appendingPathComponent(partial.file).path)

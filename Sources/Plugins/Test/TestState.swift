@@ -14,6 +14,7 @@ struct TestState: Sendable {
 
 /// A result file complete and on stable storage.
 struct StoredResult: Sendable {
+
     var path: String
     var file: String
     var size: Int64
