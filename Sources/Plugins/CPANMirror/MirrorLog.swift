@@ -21,7 +21,7 @@ final class MirrorLog: Sendable {
     func add(_ entry: JournalEntry) {
         let status = entry.field("status")?.intValue ?? 0
         let bytes = entry.field("bytes_out")?.intValue ?? 0
-        let served = String(status).hasPrefix("2")
+        let served = Self.leadingDigit(status) == 2
         state.withLock { state in
             if state.listed.count < Self.listedRequests {
                 var fields = entry.fields
@@ -34,6 +34,14 @@ final class MirrorLog: Sendable {
             state.bytesOut += bytes
             if served { state.bytesServed += bytes }
         }
+    }
+
+    /// The first decimal digit of a status (-1 for a negative one): a 2xx answer begins with 2.
+    private static func leadingDigit(_ status: Int64) -> Int64 {
+        guard status >= 0 else { return -1 }
+        var status = status
+        while status >= 10 { status /= 10 }
+        return status
     }
 
     /// The first `listedRequests` requests, in journal order.
