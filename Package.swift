@@ -22,7 +22,8 @@ let package = Package(
         // The contract a plug-in is written against: Foundation only.
         .target(name: "PluginAPI", path: "Sources/PluginAPI"),
 
-        // The one C call Swift cannot make (prctl is variadic).
+        // The C calls Swift cannot make: prctl and syscall are variadic, and the SSE4.2 CRC-32C
+        // instruction has no Swift spelling.
         .target(name: "CSupport", path: "Sources/CSupport"),
 
         .target(name: "Ping", dependencies: ["PluginAPI"], path: "Sources/Plugins/Ping"),

@@ -24,3 +24,43 @@ int csupport_pidfd_open(int pid) {
     return -1;
 #endif
 }
+
+// The SSE4.2 crc32 instruction has no Swift spelling; compiled for that target only here, and
+// called only after the runtime check, so the binary still runs on CPUs without it.
+int csupport_crc32c_hardware(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    return __builtin_cpu_supports("sse4.2") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <nmmintrin.h>
+#include <string.h>
+
+__attribute__((target("sse4.2")))
+uint32_t csupport_crc32c_update(uint32_t crc, const uint8_t *bytes, size_t count) {
+    uint64_t wide = crc;
+    while (count >= 8) {
+        uint64_t word;
+        memcpy(&word, bytes, 8);
+        wide = _mm_crc32_u64(wide, word);
+        bytes += 8;
+        count -= 8;
+    }
+    crc = (uint32_t)wide;
+    while (count > 0) {
+        crc = _mm_crc32_u8(crc, *bytes);
+        bytes++;
+        count--;
+    }
+    return crc;
+}
+#else
+uint32_t csupport_crc32c_update(uint32_t crc, const uint8_t *bytes, size_t count) {
+    (void)bytes;
+    (void)count;
+    return crc;
+}
+#endif

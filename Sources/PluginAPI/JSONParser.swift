@@ -14,8 +14,15 @@ struct JSONParser {
         var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
-    private let bytes: UnsafeBufferPointer<UInt8>
+    private var bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    /// Members of the objects being read, innermost last: each object's dictionary is made
+    /// once at its `}` with room for all of them, instead of growing (and rehashing) as it fills.
+    private var pending: [(key: String, value: JSONValue)] = []
+    /// Short strings met lately (keys above all), handed out again instead of made anew.
+    private var recent = RecentStrings()
+    /// Where the members of the last `fields` object skipped begin.
+    private var members: [FieldsText.Member] = []
 
     static func parse(_ data: Data) throws -> JSONValue {
         try data.withUnsafeBytes { raw in
@@ -24,20 +31,296 @@ struct JSONParser {
     }
 
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
-        parser.skipSpace()
-        let value = try parser.value(depth: 0)
-        parser.skipSpace()
-        guard parser.index == bytes.count else { throw parser.failure("text after the value") }
+        var parser = JSONParser()
+        return try parser.parse(bytes)
+    }
+
+    init() { bytes = UnsafeBufferPointer(start: nil, count: 0) }
+
+    /// Parses one document; a parser kept for many documents reuses its buffers.
+    mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+        self.bytes = bytes
+        index = 0
+        pending.removeAll(keepingCapacity: true)
+        skipSpace()
+        let value = try value(depth: 0)
+        skipSpace()
+        guard index == bytes.count else { throw failure("text after the value") }
         return value
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    /// Parses a journal record straight into a `JournalEntry`, without building its outer
+    /// object; nil when the text is JSON but not an entry (the rules of `JournalEntry(json:)`).
+    mutating func parseEntry(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JournalEntry? {
+        self.bytes = bytes
+        index = 0
+        pending.removeAll(keepingCapacity: true)
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else {
+            _ = try parse(bytes)
+            return nil
+        }
+        index += 1
+        var seq, time, wall, source, kind: JSONValue?
+        var fields: FieldsText?
+        var fieldsIsObject = false
+        if try !objectEnds() {
+            repeat {
+                let key = try entryKey()
+                if key == .fields, bytes[index] == UInt8(ascii: "{") {
+                    // Checked now, decoded only if someone asks for all the fields.
+                    let start = index
+                    let plainKeys = try skipObjectNotingMembers(depth: 1)
+                    fields = FieldsText(UnsafeBufferPointer(rebasing: bytes[start..<index]), members: plainKeys ? members : nil)
+                    fieldsIsObject = true
+                    continue
+                }
+                let value = try value(depth: 1)
+                switch key {
+                case .seq: seq = value
+                case .time: time = value
+                case .wall: wall = value
+                case .source: source = value
+                case .kind: kind = value
+                case .fields: fieldsIsObject = false
+                case .other: break
+                }
+            } while try nextMember()
+        }
+        skipSpace()
+        guard index == bytes.count else { throw failure("text after the value") }
+        guard let seq = seq?.intValue, seq > 0, let time = time?.doubleValue, let wall = wall?.stringValue,
+            let source = source?.stringValue, let kind = kind?.stringValue, fieldsIsObject, let fields
+        else { return nil }
+        return JournalEntry(seq: UInt64(seq), time: time, wall: wall, source: source, kind: kind, fieldsText: fields)
+    }
+
+    /// The member of a journal record that a key names.
+    private enum EntryKey {
+        case seq, time, wall, source, kind, fields, other
+    }
+
+    /// A record's key and the `:` after it. The six keys of a record are told by their bytes
+    /// (packed into a word), without making a string of each.
+    private mutating func entryKey() throws -> EntryKey {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
+        var packed: UInt64 = 0
+        var end = index + 1
+        while end < bytes.count, end - index <= 7, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"),
+            bytes[end] >= 0x20, bytes[end] < 0x80
+        {
+            packed |= UInt64(bytes[end]) << UInt64((end - index - 1) * 8)
+            end += 1
+        }
+        let key: EntryKey
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\""), end - index <= 7 {
+            index = end + 1
+            switch packed {
+            case Self.packedKeys.seq: key = .seq
+            case Self.packedKeys.time: key = .time
+            case Self.packedKeys.wall: key = .wall
+            case Self.packedKeys.source: key = .source
+            case Self.packedKeys.kind: key = .kind
+            case Self.packedKeys.fields: key = .fields
+            default: key = .other
+            }
+        } else {
+            // Longer, escaped or not ASCII: read as any key.
+            switch try string() {
+            case "seq": key = .seq
+            case "time": key = .time
+            case "wall": key = .wall
+            case "source": key = .source
+            case "kind": key = .kind
+            case "fields": key = .fields
+            default: key = .other
+            }
+        }
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+        index += 1
+        skipSpace()
+        guard index < bytes.count else { throw failure("unexpected end") }
+        return key
+    }
+
+    private static let packedKeys = (
+        seq: pack("seq"), time: pack("time"), wall: pack("wall"), source: pack("source"), kind: pack("kind"), fields: pack("fields")
+    )
+
+    private static func pack(_ word: StaticString) -> UInt64 {
+        var packed: UInt64 = 0
+        for offset in 0..<word.utf8CodeUnitCount { packed |= UInt64(word.utf8Start[offset]) << UInt64(offset * 8) }
+        return packed
+    }
+
+    /// The value of member `name` of the object `bytes` (the last one, if the key repeats),
+    /// reading no other value; nil when there is none.
+    static func member(_ name: String, of bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue? {
+        var parser = JSONParser()
+        parser.bytes = bytes
+        parser.skipSpace()
+        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else { return nil }
+        parser.index += 1
+        var found: JSONValue?
+        var name = name
+        try name.withUTF8 { name in
+            if try parser.objectEnds() { return }
+            repeat {
+                if try parser.keyIs(name) {
+                    found = try parser.value(depth: 1)
+                } else {
+                    try parser.skipValue(depth: 1)
+                }
+            } while try parser.nextMember()
+        }
+        return found
+    }
+
+    /// Whether the next member's key is `name` (bytes compared where the key is plain ASCII),
+    /// leaving the cursor on its value.
+    private mutating func keyIs(_ name: UnsafeBufferPointer<UInt8>) throws -> Bool {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
+        let start = index + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20,
+            bytes[end] < 0x80
+        {
+            end += 1
+        }
+        let matches: Bool
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            index = end + 1
+            matches = end - start == name.count && (name.isEmpty || memcmp(bytes.baseAddress! + start, name.baseAddress!, name.count) == 0)
+        } else {
+            let key = try string()
+            matches = key.utf8.elementsEqual(name)
+        }
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+        index += 1
+        skipSpace()
+        return matches
+    }
+
+    /// `skipValue` for an object, noting in `members` where each member's key and value begin
+    /// (from the object's `{`); false when a key is not plain ASCII without escapes (then the
+    /// notes cannot be compared with a name byte for byte).
+    private mutating func skipObjectNotingMembers(depth: Int) throws -> Bool {
+        guard depth < Self.maxDepth else { throw failure("nested deeper than \(Self.maxDepth)") }
+        let start = index
+        members.removeAll(keepingCapacity: true)
+        var plainKeys = true
+        index += 1
+        if try objectEnds() { return true }
+        repeat {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
+            let key = index + 1
+            var end = key
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20,
+                bytes[end] < 0x80
+            {
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                index = end + 1
+            } else {
+                plainKeys = false
+                _ = try string()
+            }
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+            index += 1
+            skipSpace()
+            members.append(FieldsText.Member(key: key - start, keyEnd: end - start, value: index - start))
+            try skipValue(depth: depth + 1)
+        } while try nextMember()
+        return plainKeys
+    }
+
+    /// The value that begins at `offset` of `bytes` (text after it is not looked at).
+    static func value(at offset: Int, of bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+        var parser = JSONParser()
+        parser.bytes = bytes
+        parser.index = offset
+        return try parser.value(depth: 1)
+    }
+
+    /// Moves past one value, accepting and refusing exactly what `value(depth:)` does, but
+    /// building nothing.
+    private mutating func skipValue(depth: Int) throws {
+        guard depth < Self.maxDepth else { throw failure("nested deeper than \(Self.maxDepth)") }
+        guard index < bytes.count else { throw failure("unexpected end") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            index += 1
+            if try objectEnds() { return }
+            repeat {
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
+                try skipString()
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+                index += 1
+                skipSpace()
+                try skipValue(depth: depth + 1)
+            } while try nextMember()
+        case UInt8(ascii: "["):
+            index += 1
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return
+            }
+            while true {
+                skipSpace()
+                try skipValue(depth: depth + 1)
+                skipSpace()
+                guard index < bytes.count else { throw failure("unexpected end") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "]") { index += 1; return }
+                throw failure("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default: _ = try number()
+        }
+    }
+
+    /// Moves past a string of printable ASCII without making it; any other string is read
+    /// in full, so that it is checked exactly as `string()` checks it.
+    private mutating func skipString() throws {
+        let begin = index
+        index += 1
+        while true {
+            skipPlainASCII()
+            guard index < bytes.count else { break }
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return
+            }
+            guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else { break }
+            index += 1
+        }
+        index = begin
+        _ = try string()
+    }
 
     private func failure(_ reason: String) -> Failure { Failure(offset: index, reason: reason) }
 
     private mutating func skipSpace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func value(depth: Int) throws -> JSONValue {
@@ -65,27 +348,45 @@ struct JSONParser {
 
     private mutating func object(depth: Int) throws -> JSONValue {
         index += 1
-        var members: [String: JSONValue] = [:]
+        if try objectEnds() { return .object([:]) }
+        let first = pending.count
+        repeat {
+            let key = try memberKey()
+            pending.append((key, try value(depth: depth + 1)))
+        } while try nextMember()
+        var object = [String: JSONValue](minimumCapacity: pending.count - first)
+        for member in pending[first...] { object[member.key] = member.value }  // a later duplicate wins
+        pending.removeLast(pending.count - first)
+        return .object(object)
+    }
+
+    /// After an object's `{`: true (and past it) when the `}` follows at once.
+    private mutating func objectEnds() throws -> Bool {
         skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
-        while true {
-            skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
-            let key = try string()
-            skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
-            index += 1
-            skipSpace()
-            members[key] = try value(depth: depth + 1)
-            skipSpace()
-            guard index < bytes.count else { throw failure("unexpected end") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-            throw failure("expected ',' or '}'")
-        }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "}") else { return false }
+        index += 1
+        return true
+    }
+
+    /// A member's key and the `:` after it, leaving the cursor on the value.
+    private mutating func memberKey() throws -> String {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
+        let key = try string()
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+        index += 1
+        skipSpace()
+        return key
+    }
+
+    /// After a member's value: true past a `,`, false past the object's `}`.
+    private mutating func nextMember() throws -> Bool {
+        skipSpace()
+        guard index < bytes.count else { throw failure("unexpected end") }
+        if bytes[index] == UInt8(ascii: ",") { index += 1; return true }
+        if bytes[index] == UInt8(ascii: "}") { index += 1; return false }
+        throw failure("expected ',' or '}'")
     }
 
     private mutating func array(depth: Int) throws -> JSONValue {
@@ -110,17 +411,30 @@ struct JSONParser {
     private mutating func string() throws -> String {
         index += 1
         let start = index
-        // The common case: no escapes, so the bytes are the string.
+        var combined: UInt8 = 0
+        // The common case: no escapes, so the bytes are the string; if they are all ASCII they
+        // are valid UTF-8 too, and the cheaper `String(decoding:)` makes the same string.
         while index < bytes.count {
+            skipPlainASCII()
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let text = String(validating: slice, as: UTF8.self) else { throw failure("invalid UTF-8") }
-                return text
+                guard combined < 0x80 else {
+                    guard let text = String(validating: slice, as: UTF8.self) else { throw failure("invalid UTF-8") }
+                    return text
+                }
+                guard slice.count > 0, slice.count <= RecentStrings.Key.maxCount else {
+                    return String(decoding: slice, as: UTF8.self)
+                }
+                var key = RecentStrings.Key()
+                for position in 0..<slice.count { key.append(slice[position], at: position) }
+                return recent.string(key) { String(decoding: slice, as: UTF8.self) }
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw failure("control character in a string") }
+            combined |= byte
             index += 1
         }
         var out = Array(bytes[start..<index])
@@ -151,6 +465,27 @@ struct JSONParser {
             }
         }
         throw failure("unterminated string")
+    }
+
+    /// Moves past whole 8-byte words of printable ASCII without a quote or a backslash: most
+    /// of a journal's bytes are in strings like these, and a word at a time is several times
+    /// faster than a byte at a time.
+    private mutating func skipPlainASCII() {
+        guard let base = bytes.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while index + 8 <= bytes.count {
+            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let quotes = word ^ (ones &* 0x22)
+            let backslashes = word ^ (ones &* 0x5C)
+            // A byte is zero (a match), below 0x20, or has its high bit set: then this word is
+            // read a byte at a time.
+            let special =
+                ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes) | ((word &- ones &* 0x20) & ~word) | word
+            if special & highs != 0 { return }
+            index += 8
+        }
     }
 
     private mutating func unicodeEscape() throws -> Character {
@@ -188,21 +523,63 @@ struct JSONParser {
         return value
     }
 
+    /// 10^exponent for 0...15, exactly (every one is a double).
+    private static func powerOfTen(_ exponent: Int) -> Double {
+        switch exponent {
+        case 0: return 1
+        case 1: return 1e1
+        case 2: return 1e2
+        case 3: return 1e3
+        case 4: return 1e4
+        case 5: return 1e5
+        case 6: return 1e6
+        case 7: return 1e7
+        case 8: return 1e8
+        case 9: return 1e9
+        case 10: return 1e10
+        case 11: return 1e11
+        case 12: return 1e12
+        case 13: return 1e13
+        case 14: return 1e14
+        default: return 1e15
+        }
+    }
+
     private mutating func number() throws -> JSONValue {
         let start = index
         var isInteger = true
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
         let digitsStart = index
-        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-        guard index > digitsStart else { throw failure("unexpected character") }
+        // The digits' value while it is exact (at most 18 digits fit an Int64, 15 a Double).
+        var mantissa: Int64 = 0
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            mantissa = mantissa &* 10 &+ Int64(bytes[index] &- UInt8(ascii: "0"))
+            index += 1
+        }
+        let integerDigits = index - digitsStart
+        guard integerDigits > 0 else { throw failure("unexpected character") }
+        var fractionDigits = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             isInteger = false
             index += 1
             let fraction = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > fraction else { throw failure("digits must follow '.'") }
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                mantissa = mantissa &* 10 &+ Int64(bytes[index] &- UInt8(ascii: "0"))
+                index += 1
+            }
+            fractionDigits = index - fraction
+            guard fractionDigits > 0 else { throw failure("digits must follow '.'") }
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+        let plain = index >= bytes.count || (bytes[index] != UInt8(ascii: "e") && bytes[index] != UInt8(ascii: "E"))
+        if plain, isInteger, integerDigits <= 18 { return .int(negative ? -mantissa : mantissa) }
+        // Clinger's fast path: a mantissa below 2^53 and a power of ten up to 1e15 are both
+        // exact doubles, so one IEEE division rounds exactly as strtod would.
+        if plain, integerDigits + fractionDigits <= 15 {
+            let value = Double(mantissa) / Self.powerOfTen(fractionDigits)
+            return .double(negative ? -value : value)
+        }
+        if !plain {
             isInteger = false
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }

@@ -17,11 +17,14 @@ enum InlineResults {
     /// bytes with the digest the report expects. Reads the journal again: this happens only for
     /// a result that failed its check, which is rare.
     static func restore(file: String, sha256: String, in directory: RunDirectory) -> Bool {
-        guard let data = try? Data(contentsOf: directory.journal, options: .alwaysMapped) else { return false }
-        let record = JournalFormat.read(data).entries.last { entry in
-            entry.kind == "result-stored" && entry.fields["file"]?.stringValue == file && entry.fields[field] != nil
+        guard let journal = try? MappedJournal(directory.journal) else { return false }
+        var encoded: String?
+        _ = JournalFormat.scan(journal.bytes) { entry in
+            if entry.kind == "result-stored", entry.field("file")?.stringValue == file, let inline = entry.field(field)?.stringValue {
+                encoded = inline
+            }
         }
-        guard let encoded = record?.fields[field]?.stringValue, let bytes = Data(base64Encoded: encoded),
+        guard let encoded, let bytes = Data(base64Encoded: encoded),
             SHA256.hash(data: bytes).map({ String(format: "%02x", $0) }).joined() == sha256
         else { return false }
         return write(bytes, to: directory.url.appendingPathComponent(file))

@@ -62,29 +62,63 @@ public enum Recovery {
         return contents
     }
 
+    /// Reads the journal once: each whole record goes to the report as it is read, and the
+    /// few the recovery itself needs are kept aside; a torn tail is cut off, and if the run
+    /// has no outcome the host's crash is journaled and those new records replayed too.
     public static func recover(_ directory: RunDirectory) async throws -> Result {
-        let contents = try readCuttingTornTail(directory)
-        var outcome = contents.entries.last { $0.source == "host" && $0.kind == "outcome" }?.fields["outcome"]?.stringValue
+        var replay = ReportReplay(directory: directory)
+        var prepared: JournalEntry?
+        var launched: JournalEntry?
+        var outcome: String?
+        var lastTime: Double?
+        let extent: JournalFormat.Extent
+        do {
+            // Unmapped before the tail is cut: a mapping past the end of a file is not to be read.
+            let mapped = try MappedJournal(directory.journal)
+            extent = JournalFormat.scan(mapped.bytes) { entry in
+                replay.add(entry)
+                lastTime = entry.time
+                if entry.kind == "guest-launched" { launched = entry }
+                guard entry.source == "host" else { return }
+                if entry.kind == "run-prepared", prepared == nil { prepared = entry }
+                if entry.kind == "outcome" { outcome = entry.fields["outcome"]?.stringValue }
+            }
+        }
+        if extent.droppedBytes > 0 {
+            let handle = try FileHandle(forWritingTo: directory.journal)
+            try handle.truncate(atOffset: UInt64(extent.validBytes))
+            try handle.synchronize()
+            try handle.close()
+        }
+        // The report describes the journal as recovery leaves it: the tail is gone.
+        var journalExtent = JournalFormat.Extent(records: extent.records, validBytes: extent.validBytes, droppedBytes: 0)
         if outcome == nil {
             let journal = try Journal(
-                url: directory.journal, clock: RunClock.continuing(contents.entries), existingRecords: UInt64(contents.entries.count))
-            let launched = contents.entries.last { $0.kind == "guest-launched" }?.fields["pid"]
+                url: directory.journal, clock: RunClock.continuing(prepared: prepared, lastTime: lastTime),
+                existingRecords: UInt64(extent.records))
             journal.append(source: "host", kind: "host-crash-recovered", fields: [
-                "dropped_bytes": .int(Int64(contents.droppedBytes)), "problem": contents.problem.map { .string($0) } ?? .null,
-                "guest_pid": launched ?? .null,
+                "dropped_bytes": .int(Int64(extent.droppedBytes)), "problem": extent.problem.map { .string($0) } ?? .null,
+                "guest_pid": launched?.fields["pid"] ?? .null,
             ])
             journal.append(source: "host", kind: "outcome", fields: [
                 "outcome": .string(Outcome.hostCrashed.rawValue), "exit_code": .int(Int64(Outcome.hostCrashed.exitCode)),
-                "line": .string("host crashed: run recovered from its journal (\(contents.entries.count) records)"),
+                "line": .string("host crashed: run recovered from its journal (\(extent.records) records)"),
             ])
             try await journal.close()
             outcome = Outcome.hostCrashed.rawValue
+            let mapped = try MappedJournal(directory.journal)
+            let added = JournalFormat.scan(mapped.bytes, from: extent.validBytes, firstSeq: UInt64(extent.records + 1)) {
+                replay.add($0)
+            }
+            journalExtent = JournalFormat.Extent(
+                records: extent.records + added.records, validBytes: added.validBytes, droppedBytes: added.droppedBytes,
+                problem: added.problem)
         }
-        var report = try ReportBuilder.rebuild(directory)
+        var report = replay.report(journal: journalExtent)
         report = checkResults(report, directory)
         try ReportBuilder.write(report, to: directory)
         return Result(
-            records: contents.entries.count, droppedBytes: contents.droppedBytes, problem: contents.problem,
+            records: extent.records, droppedBytes: extent.droppedBytes, problem: extent.problem,
             outcome: outcome ?? "", report: report)
     }
 }

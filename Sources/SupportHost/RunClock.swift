@@ -28,11 +28,16 @@ struct RunClock: Sendable {
     /// The clock of a run whose journal holds `entries`: its own origin when this is the same
     /// boot, else one that continues from the last record.
     static func continuing(_ entries: [PluginAPI.JournalEntry]) -> RunClock {
-        let prepared = entries.first { $0.source == "host" && $0.kind == "run-prepared" }
+        continuing(prepared: entries.first { $0.source == "host" && $0.kind == "run-prepared" }, lastTime: entries.last?.time)
+    }
+
+    /// The same, from the run's `run-prepared` record and the time of its last record, for a
+    /// reader that does not keep every record.
+    static func continuing(prepared: PluginAPI.JournalEntry?, lastTime: Double?) -> RunClock {
         if let origin = prepared?.fields["monotonic_origin"]?.intValue, prepared?.fields["boot_id"]?.stringValue == bootID {
             return RunClock(origin: UInt64(origin))
         }
-        let last = entries.last?.time ?? 0
+        let last = lastTime ?? 0
         return RunClock(origin: monotonicNow() &- UInt64(max(0, last) * 1e9))
     }
 

@@ -98,11 +98,17 @@ enum ReportText {
         let mirror = report["mirror_requests"]?.arrayValue ?? []
         let totals = report["mirror_totals"]
         let byStatus = (totals?["by_status"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.intValue ?? 0)" }
-        lines.append("mirror requests: \(mirror.count)" + (byStatus.isEmpty ? "" : " (\(byStatus.joined(separator: ", ")); \(totals?["bytes_served"]?.intValue ?? 0) bytes served)"))
+        // report.json lists only the first requests of a long run; the totals count them all.
+        let count = totals?["count"]?.intValue.map(Int.init) ?? mirror.count
+        lines.append("mirror requests: \(count)" + (byStatus.isEmpty ? "" : " (\(byStatus.joined(separator: ", ")); \(totals?["bytes_served"]?.intValue ?? 0) bytes served)"))
         for request in mirror.prefix(20) {
             lines.append("  \(request["method"]?.stringValue ?? "") \(request["path"]?.stringValue ?? "") → \(request["status"]?.intValue ?? 0) (\(request["bytes_out"]?.intValue ?? 0) bytes)")
         }
-        if mirror.count > 20 { lines.append("  … \(mirror.count - 20) more in report.json") }
+        if count > mirror.count {
+            lines.append("  … \(count - min(mirror.count, 20)) more (report.json lists the first \(mirror.count))")
+        } else if mirror.count > 20 {
+            lines.append("  … \(mirror.count - 20) more in report.json")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -13,6 +13,20 @@ struct JSONParserTests {
         #expect(try JSONValue.decode(value.encoded(pretty: true)) == value)
     }
 
+    @Test func decimalsReadAsStrtodReadsThem() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<20000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let digits = String(state % 1_000_000_000_000_000)
+            let point = Int(state >> 60) % digits.count
+            let text = (state & 1 == 0 ? "-" : "") + digits.prefix(point + 1) + "." + digits.dropFirst(point + 1) + "1"
+            #expect(try JSONValue.decode(Data(text.utf8)) == .double(Double(text)!), "\(text)")
+        }
+        #expect(try JSONValue.decode(Data("-0.0".utf8)).doubleValue?.sign == .minus)
+        #expect(try JSONValue.decode(Data("123456789012345678".utf8)) == .int(123_456_789_012_345_678))
+        #expect(try JSONValue.decode(Data("12345678901234567890".utf8)) == .double(12_345_678_901_234_567_890))
+    }
+
     @Test func escapesAndSurrogatePairsDecode() throws {
         let text = #"["\u00e9\ud83d\ude00\n\/", 1e3, -0.5, 10]"#
         #expect(try JSONValue.decode(Data(text.utf8)) == ["é😀\n/", .double(1000), -0.5, 10])

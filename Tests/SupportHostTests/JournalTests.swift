@@ -40,6 +40,47 @@ struct JournalTests {
         }
     }
 
+    @Test func hardwareAndTableCRC32CAgree() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        bytes.withUnsafeBytes { all in
+            for start in 0..<9 {
+                for end in stride(from: start, through: all.count, by: 7) {
+                    let part = UnsafeRawBufferPointer(rebasing: all[start..<end])
+                    #expect(CRC32C.checksum(part) == CRC32C.software(part), "bytes \(start)..<\(end)")
+                }
+            }
+        }
+    }
+
+    @Test func fieldsReadFromTheJournalAnswerAsTheDecodedOnesDo() throws {
+        let text = #"{"fields":{"a":1,"a":2,"b\u0061":3,"é":[4],"nested":{"status":9},"s":"x"},"kind":"k","seq":1,"source":"Test","time":0.5,"wall":"w"}"#
+        var decoder = JournalEntryDecoder()
+        let entry = try #require(try Array(text.utf8).withUnsafeBytes { try decoder.decode($0) })
+        let decoded = try #require(JournalEntry(json: try JSONValue.decode(Data(text.utf8))))
+        #expect(entry == decoded)
+        for name in ["a", "ba", "é", "nested", "s", "status", "missing", ""] {
+            #expect(entry.field(name) == decoded.fields[name], "\(name)")
+        }
+        #expect(entry.field("a") == 2)
+        var changed = entry
+        changed.fields["a"] = 5
+        #expect(changed.field("a") == 5)
+        #expect(entry.field("a") == 2)
+    }
+
+    @Test func recordsThatAreNotEntriesOrNotJSONEndTheJournal() {
+        for bad in [#"{"fields":[],"kind":"k","seq":1,"source":"s","time":0,"wall":"w"}"#, #"{"fields":{"a":tru},"kind":"k","seq":1,"source":"s","time":0,"wall":"w"}"#, #"{"fields":{"a":1} "kind":"k"}"#] {
+            let json = Array(bad.utf8)
+            let crc = String(CRC32C.checksum(json), radix: 16)
+            let length = String(json.count, radix: 16)
+            let record = Array((String(repeating: "0", count: 8 - length.count) + length + " " + String(repeating: "0", count: 8 - crc.count) + crc + " ").utf8) + json + [0x0A]
+            let contents = JournalFormat.read(Data(JournalFormat.encode(Self.entries(1)[0]) + record))
+            #expect(contents.entries.count == 1, "\(bad)")
+            #expect(contents.problem?.hasPrefix("unreadable record at byte") == true, "\(bad)")
+        }
+    }
+
     @Test func durableAppendsAreOnDiskWhenTheyReturn() async throws {
         let url = Fixtures.temporaryDirectory("journal").appendingPathComponent("journal.log")
         let journal = try Journal(url: url, clock: RunClock())

@@ -279,6 +279,28 @@ struct MirrorTests {
         #expect(totals["bytes_served"] == 1510)
     }
 
+    @Test func aLongRunsReportListsTheFirstThousandMirrorRequestsAndCountsThemAll() async throws {
+        let runDir = Fixtures.runDirectory("long-mirror")
+        let fill = try await HostProcess.run(["fill-journal", runDir.path, "2500"])
+        #expect(fill.status == 0, "\(fill.stderr)")
+        let recover = try await HostProcess.run(["recover", runDir.path])
+        #expect(recover.status == 0, "\(recover.stderr)")
+        let report = try RunFiles(url: runDir).report
+        let requests = try #require(report["mirror_requests"]?.arrayValue)
+        #expect(requests.count == 1000)
+        #expect(requests.first?["path"] == "/cpan/authors/id/L/LO/LOCAL/file-0.tar.gz")
+        #expect(requests.last?["path"] == "/cpan/authors/id/L/LO/LOCAL/file-999.tar.gz")
+        #expect(report["mirror_requests_omitted"] == 1500)
+        let totals = try #require(report["mirror_totals"])
+        #expect(totals["count"] == 2500)
+        #expect(totals["by_status"] == ["200": 2500])
+        #expect(totals["bytes_out"] == .int(2500 * 1024))
+        #expect(totals["bytes_served"] == .int(2500 * 1024))
+        #expect(report["requests"]?["count"] == 2500)
+        #expect(report["journal"]?["records"] == 2505, "3 before the requests, 2 written by recover")
+        #expect(report["outcome"] == "host-crashed")
+    }
+
     @Test(.enabled(if: Needs.cpanm, Needs.cpanmHint))
     func cpanmInstallsADistFromTheMiniCPAN() async throws {
         let mirror = try MiniCPAN.build()

@@ -10,4 +10,14 @@ int csupport_become_subreaper(void);
 /// that is not our child (a guest taken over after a host crash). -1 with errno on failure.
 int csupport_pidfd_open(int pid);
 
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when this CPU computes CRC-32C in hardware (x86-64 with SSE4.2), else 0.
+int csupport_crc32c_hardware(void);
+
+/// Continues the CRC-32C `crc` (pre-inverted, as the hardware instruction keeps it) over
+/// `count` bytes with the SSE4.2 instruction. Call only when `csupport_crc32c_hardware()` is 1.
+uint32_t csupport_crc32c_update(uint32_t crc, const uint8_t *bytes, size_t count);
+
 #endif

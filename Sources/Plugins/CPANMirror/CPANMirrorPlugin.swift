@@ -7,8 +7,9 @@ import Glibc
 
 /// Read-only directory mirrors (a CPAN mirror under `/cpan` is the usual one): `GET` and `HEAD`,
 /// one `Range`, `ETag`/`Last-Modified` validators, and an HTML index of directories with
-/// `--mirror-index`. Every request is recorded by the host; the report lists them as
-/// `mirror_requests` and sums them up as `mirror_totals`.
+/// `--mirror-index`. Every request is recorded by the host; the report lists the first 1,000 as
+/// `mirror_requests` (`mirror_requests_omitted` counts the rest) and sums all of them up as
+/// `mirror_totals`.
 public final class CPANMirrorPlugin: Plugin {
     public static let name = "CPANMirror"
     public static let summary = "read-only directory mirrors (Range, 304, index); every request recorded"
@@ -58,7 +59,7 @@ public final class CPANMirrorPlugin: Plugin {
     }
 
     public func report() -> [String: JSONValue] {
-        ["mirror_requests": .array(log.requests), "mirror_totals": log.totals]
+        ["mirror_requests": .array(log.requests), "mirror_requests_omitted": .int(log.omitted), "mirror_totals": log.totals]
     }
 }
 

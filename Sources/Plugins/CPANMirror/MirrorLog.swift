@@ -2,39 +2,61 @@ import PluginAPI
 
 /// The mirror's requests as the journal recorded them, in order, with totals per status and
 /// the bytes served: rebuilt by the recover hook, never kept from a run's memory.
+///
+/// The report lists only the first `listedRequests`: a long run makes millions, and a report
+/// of hundreds of megabytes helps nobody. The totals count every request.
 final class MirrorLog: Sendable {
+    static let listedRequests = 1000
+
     private let state = Locked(State())
 
     private struct State {
-        var requests: [JSONValue] = []
-        var byStatus: [String: Int64] = [:]
+        var listed: [JSONValue] = []
+        var count: Int64 = 0
+        var byStatus: [Int64: Int64] = [:]
         var bytesOut: Int64 = 0
         var bytesServed: Int64 = 0
     }
 
     func add(_ entry: JournalEntry) {
-        var fields = entry.fields
-        fields["time"] = .double(entry.time)
-        fields["wall"] = .string(entry.wall)
-        let status = String(entry.fields["status"]?.intValue ?? 0)
-        let bytes = entry.fields["bytes_out"]?.intValue ?? 0
+        let status = entry.field("status")?.intValue ?? 0
+        let bytes = entry.field("bytes_out")?.intValue ?? 0
+        let served = Self.leadingDigit(status) == 2
         state.withLock { state in
-            state.requests.append(.object(fields))
+            if state.listed.count < Self.listedRequests {
+                var fields = entry.fields
+                fields["time"] = .double(entry.time)
+                fields["wall"] = .string(entry.wall)
+                state.listed.append(.object(fields))
+            }
+            state.count += 1
             state.byStatus[status, default: 0] += 1
             state.bytesOut += bytes
-            if status.hasPrefix("2") { state.bytesServed += bytes }
+            if served { state.bytesServed += bytes }
         }
     }
 
-    var requests: [JSONValue] { state.withLock { $0.requests } }
+    /// The first decimal digit of a status (-1 for a negative one): a 2xx answer begins with 2.
+    private static func leadingDigit(_ status: Int64) -> Int64 {
+        guard status >= 0 else { return -1 }
+        var status = status
+        while status >= 10 { status /= 10 }
+        return status
+    }
 
-    /// `{"count", "by_status", "bytes_out", "bytes_served"}`: `bytes_out` counts every body sent,
-    /// `bytes_served` only the file bytes of 2xx answers.
+    /// The first `listedRequests` requests, in journal order.
+    var requests: [JSONValue] { state.withLock { $0.listed } }
+
+    /// How many requests the list leaves out (0 unless there were more than `listedRequests`).
+    var omitted: Int64 { state.withLock { $0.count - Int64($0.listed.count) } }
+
+    /// `{"count", "by_status", "bytes_out", "bytes_served"}` over every request: `bytes_out`
+    /// counts every body sent, `bytes_served` only the file bytes of 2xx answers.
     var totals: JSONValue {
         state.withLock { state in
             [
-                "count": .int(Int64(state.requests.count)),
-                "by_status": .object(state.byStatus.mapValues { .int($0) }),
+                "count": .int(state.count),
+                "by_status": .object(Dictionary(uniqueKeysWithValues: state.byStatus.map { (String($0.key), JSONValue.int($0.value)) })),
                 "bytes_out": .int(state.bytesOut),
                 "bytes_served": .int(state.bytesServed),
             ]

@@ -1,0 +1,14 @@
+/// Reads journal records' JSON straight into `JournalEntry` values, one record after another,
+/// without building each record's outer object: the journal reader decodes a million records
+/// for a long run, and a decoder kept for all of them reuses its buffers and short strings.
+package struct JournalEntryDecoder {
+    private var parser = JSONParser()
+
+    package init() {}
+
+    /// The entry in one record's JSON text. Throws when the text is not JSON; nil when it is
+    /// JSON but not an entry (as `JournalEntry(json:)`).
+    package mutating func decode(_ text: UnsafeRawBufferPointer) throws -> JournalEntry? {
+        try parser.parseEntry(text.bindMemory(to: UInt8.self))
+    }
+}
