@@ -46,6 +46,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// The value as JSON text, keys sorted so equal values encode equally.
     public func encoded(pretty: Bool) -> Data {
+        if !pretty {
+            var out: [UInt8] = []
+            JSONWriter.write(self, to: &out)
+            return Data(out)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a JSONValue cannot fail: every case is representable (non-finite doubles aside).

@@ -428,29 +428,29 @@ struct Exchange {
         var out: [UInt8] = []
         out.reserveCapacity(160 + path.utf8.count)
         out += #"{"bytes_in":"#.utf8
-        JournalJSON.writeInteger(bytesIn, to: &out)
+        JSONWriter.writeInteger(bytesIn, to: &out)
         out += #","bytes_out":"#.utf8
-        JournalJSON.writeInteger(bytesOut, to: &out)
+        JSONWriter.writeInteger(bytesOut, to: &out)
         out += #","duration":"#.utf8
-        JournalJSON.writeDouble(((now - started) * 1e6).rounded() / 1e6, to: &out)
+        JSONWriter.writeDouble(((now - started) * 1e6).rounded() / 1e6, to: &out)
         out += #","method":"#.utf8
-        JournalJSON.writeString(head.method.rawValue, to: &out)
+        JSONWriter.writeString(head.method.rawValue, to: &out)
         out += #","path":"#.utf8
-        JournalJSON.writeString(String(path.prefix(2048)), to: &out)
+        JSONWriter.writeString(String(path.prefix(2048)), to: &out)
         if let range = head.headers.first(name: "range") {
             out += #","range":"#.utf8
-            JournalJSON.writeString(String(range.prefix(200)), to: &out)
+            JSONWriter.writeString(String(range.prefix(200)), to: &out)
         }
         if let reason {
             out += #","reason":"#.utf8
-            JournalJSON.writeString(String(reason.prefix(1000)), to: &out)
+            JSONWriter.writeString(String(reason.prefix(1000)), to: &out)
         }
         if let requestID {
             out += #","request_id":"#.utf8
-            JournalJSON.writeString(requestID, to: &out)
+            JSONWriter.writeString(requestID, to: &out)
         }
         out += #","status":"#.utf8
-        JournalJSON.writeInteger(Int64(status), to: &out)
+        JSONWriter.writeInteger(Int64(status), to: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }

@@ -25,7 +25,7 @@ enum InlineResults {
             }
         }
         guard let encoded, let bytes = Data(base64Encoded: encoded),
-            SHA256.hash(data: bytes).map({ String(format: "%02x", $0) }).joined() == sha256
+            hexEncoded(SHA256.hash(data: bytes)) == sha256
         else { return false }
         return write(bytes, to: directory.url.appendingPathComponent(file))
     }

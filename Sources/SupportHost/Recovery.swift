@@ -46,7 +46,7 @@ public enum Recovery {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hexEncoded(hasher.finalize())
     }
 
     /// Reads the journal and cuts off a torn or corrupt tail, so appends continue after the

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PluginAPI
 
 /// The per-run secret that lets only the guest in: carried as a path prefix `/t/TOKEN` in the
 /// URL the guest is given, or as `Authorization: Bearer TOKEN`.
@@ -26,7 +27,7 @@ struct RunToken: Sendable {
         digest = bytes
     }
 
-    var digestHex: String { digest.map { String(format: "%02x", $0) }.joined() }
+    var digestHex: String { hexEncoded(digest) }
 
     /// 128 bits from the system's secure random source (getrandom on Linux), as hex.
     static func generate() -> RunToken {

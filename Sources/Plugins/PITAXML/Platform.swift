@@ -43,7 +43,7 @@ public struct Platform: Sendable, Equatable {
     /// The hex SHA-256 of `canonicalForm`: the same platform always hashes the same, and any
     /// difference in scheme, path, a key or a value changes it.
     public var hash: String {
-        SHA256.hash(data: Data(canonicalForm.utf8)).map { String(format: "%02x", $0) }.joined()
+        hexEncoded(SHA256.hash(data: Data(canonicalForm.utf8)))
     }
 
     static func escape(_ text: String) -> String {

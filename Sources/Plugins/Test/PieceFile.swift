@@ -104,7 +104,7 @@ struct PieceFile {
             block.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             offset += off_t(count)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hexEncoded(hasher.finalize())
     }
 
     func close() { _ = Glibc.close(fd) }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PluginAPI
 
 /// Derives the file name under `results/` from a result path, never leaving the directory.
 ///
@@ -18,7 +19,7 @@ enum ResultNames {
         while name.hasPrefix(".") { name = "_" + name.dropFirst() }
         if name.isEmpty { name = "result" }
         if name != trimmed {
-            let digest = SHA256.hash(data: Data(path.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+            let digest = hexEncoded(SHA256.hash(data: Data(path.utf8)).prefix(4))
             name += "-" + digest
         }
         return name

@@ -16,8 +16,10 @@ import Glibc
 struct ResultWriter {
     static let inlineLimit = 64 << 10
 
-    let directory: URL
-    let temporaryURL: URL
+    /// Paths as strings: `URL.appendingPathComponent` stats the file system to guess whether
+    /// a name is a directory, which showed in profiles of small uploads.
+    let directory: String
+    let temporaryPath: String
     private let fd: Int32
     private var hasher = SHA256()
     private(set) var size: Int64 = 0
@@ -27,10 +29,10 @@ struct ResultWriter {
     private(set) var inlineBytes: Data? = Data()
 
     init(directory: URL) throws {
-        self.directory = directory
-        temporaryURL = directory.appendingPathComponent(".partial-\(UUID().uuidString)")
-        fd = open(temporaryURL.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw POSIXFailure("open \(temporaryURL.path)", errno) }
+        self.directory = directory.path
+        temporaryPath = self.directory + "/.partial-" + UUID().uuidString
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXFailure("open \(temporaryPath)", errno) }
     }
 
     mutating func write(_ chunk: Data) throws {
@@ -40,7 +42,7 @@ struct ResultWriter {
                 let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    throw POSIXFailure("write \(temporaryURL.path)", errno)
+                    throw POSIXFailure("write \(temporaryPath)", errno)
                 }
                 offset += written
             }
@@ -54,29 +56,29 @@ struct ResultWriter {
     /// Renames a result whose bytes go into the journal: no fsync here, the journal's is the one.
     func commitInline(as name: String) throws {
         close(fd)
-        let final = directory.appendingPathComponent(name)
-        guard rename(temporaryURL.path, final.path) == 0 else { throw POSIXFailure("rename to \(final.path)", errno) }
+        let final = directory + "/" + name
+        guard rename(temporaryPath, final) == 0 else { throw POSIXFailure("rename to \(final)", errno) }
     }
 
     /// Makes the file durable and renames it to `name`, off the cooperative pool: the fsyncs
     /// block, and concurrent uploads must not wait for each other's.
     func commit(as name: String) async throws {
-        let (fd, temporaryURL, directory) = (fd, temporaryURL, directory)
+        let (fd, temporaryPath, directory) = (fd, temporaryPath, directory)
         try await blocking {
-            guard fsync(fd) == 0 else { throw POSIXFailure("fsync \(temporaryURL.path)", errno) }
+            guard fsync(fd) == 0 else { throw POSIXFailure("fsync \(temporaryPath)", errno) }
             close(fd)
-            let final = directory.appendingPathComponent(name)
-            guard rename(temporaryURL.path, final.path) == 0 else { throw POSIXFailure("rename to \(final.path)", errno) }
-            syncDirectory(directory)
+            let final = directory + "/" + name
+            guard rename(temporaryPath, final) == 0 else { throw POSIXFailure("rename to \(final)", errno) }
+            syncDirectory(URL(fileURLWithPath: directory, isDirectory: true))
         }
     }
 
     /// The digest so far, without committing (for comparing a repeat).
-    var digest: String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
+    var digest: String { hexEncoded(hasher.finalize()) }
 
     func discard() {
         close(fd)
-        unlink(temporaryURL.path)
+        unlink(temporaryPath)
     }
 }
 
