@@ -559,6 +559,7 @@ struct JSONParser {
         }
         let integerDigits = index - digitsStart
         guard integerDigits > 0 else { throw failure("unexpected character") }
+        guard integerDigits == 1 || bytes[digitsStart] != UInt8(ascii: "0") else { throw failure("leading zero") }
         var fractionDigits = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             isInteger = false

@@ -34,7 +34,7 @@ struct JSONParserTests {
 
     @Test(arguments: [
         "", "{", "[1,]", "{\"a\":}", "tru", "01x", "\"unterminated", "\"\\ud800\"", "\"\\x\"", "[1] 2", "{\"a\" 1}", "-", "1.", "1e",
-        "\"\u{1}\"",
+        "\"\u{1}\"", "01", "-01", "00", "-00", "01.5", "01e2", "[0,01]", "{\"a\":00}",
     ])
     func malformedTextIsRefused(_ text: String) {
         #expect(throws: (any Error).self) { try JSONValue.decode(Data(text.utf8)) }
