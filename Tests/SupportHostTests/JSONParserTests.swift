@@ -40,6 +40,19 @@ struct JSONParserTests {
         #expect(throws: (any Error).self) { try JSONValue.decode(Data(text.utf8)) }
     }
 
+    /// `field(_:)` finds what `fields[name]` finds: Swift compares strings by canonical
+    /// equivalence, so "é" composed and decomposed, or "K" and KELVIN SIGN, are one key there.
+    @Test func aFieldIsFoundAsTheDecodedFieldsFindIt() throws {
+        var decoder = JournalEntryDecoder()
+        for fields in [#"{"\u00e9":1,"e\u0301":2}"#, #"{"K":1,"\u212a":2}"#, #"{"\u212a":1,"K":2}"#, #"{"K":2}"#, #"{"\u212a":2}"#, "{\"caf\u{E9}\":2}"] {
+            let record = #"{"seq":1,"time":1,"wall":"w","source":"s","kind":"k","fields":"# + fields + "}"
+            let entry = try #require(try Data(record.utf8).withUnsafeBytes { try decoder.decode($0) })
+            for name in ["\u{E9}", "e\u{301}", "K", "\u{212A}", "caf\u{E9}", "cafe\u{301}"] {
+                #expect(entry.field(name) == entry.fields[name], "\(fields) \(name.unicodeScalars.map { String($0.value, radix: 16) })")
+            }
+        }
+    }
+
     @Test func nestingIsBounded() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: (any Error).self) { try JSONValue.decode(Data(deep.utf8)) }
