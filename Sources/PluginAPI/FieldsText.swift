@@ -36,7 +36,9 @@ final class FieldsText: Sendable {
     func field(_ name: String) -> JSONValue? {
         var name = name
         return text.withUnsafeBufferPointer { text in
-            guard let members else { return (try? JSONParser.member(name, of: text)) ?? nil }
+            // The notes compare bytes, which finds what the dictionary finds only for an ASCII
+            // name ("\u{212A}", KELVIN SIGN, is the key "K" there).
+            guard let members, name.utf8.allSatisfy({ $0 < 0x80 }) else { return (try? JSONParser.member(name, of: text)) ?? nil }
             return name.withUTF8 { name in
                 // The last of repeated keys wins, as in the decoded dictionary.
                 var found: Int?

@@ -164,11 +164,12 @@ struct JSONParser {
         guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else { return nil }
         parser.index += 1
         var found: JSONValue?
-        var name = name
-        try name.withUTF8 { name in
+        var utf8 = name
+        let ascii = name.utf8.allSatisfy { $0 < 0x80 }
+        try utf8.withUTF8 { utf8 in
             if try parser.objectEnds() { return }
             repeat {
-                if try parser.keyIs(name) {
+                if try parser.keyIs(name, utf8: utf8, ascii: ascii) {
                     found = try parser.value(depth: 1)
                 } else {
                     try parser.skipValue(depth: 1)
@@ -178,9 +179,11 @@ struct JSONParser {
         return found
     }
 
-    /// Whether the next member's key is `name` (bytes compared where the key is plain ASCII),
-    /// leaving the cursor on its value.
-    private mutating func keyIs(_ name: UnsafeBufferPointer<UInt8>) throws -> Bool {
+    /// Whether the next member's key is `name` as Swift compares strings (canonical equivalence,
+    /// as the decoded object's dictionary finds keys), leaving the cursor on its value. Bytes are
+    /// compared only where both are ASCII: only then are equal strings equal bytes ("\u{212A}",
+    /// KELVIN SIGN, is "K"; "é" composed is "e\u{301}").
+    private mutating func keyIs(_ name: String, utf8: UnsafeBufferPointer<UInt8>, ascii: Bool) throws -> Bool {
         skipSpace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
         let start = index + 1
@@ -191,12 +194,11 @@ struct JSONParser {
             end += 1
         }
         let matches: Bool
-        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+        if ascii, end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
             index = end + 1
-            matches = end - start == name.count && (name.isEmpty || memcmp(bytes.baseAddress! + start, name.baseAddress!, name.count) == 0)
+            matches = end - start == utf8.count && (utf8.isEmpty || memcmp(bytes.baseAddress! + start, utf8.baseAddress!, utf8.count) == 0)
         } else {
-            let key = try string()
-            matches = key.utf8.elementsEqual(name)
+            matches = try string() == name
         }
         skipSpace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
@@ -559,6 +561,7 @@ struct JSONParser {
         }
         let integerDigits = index - digitsStart
         guard integerDigits > 0 else { throw failure("unexpected character") }
+        guard integerDigits == 1 || bytes[digitsStart] != UInt8(ascii: "0") else { throw failure("leading zero") }
         var fractionDigits = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             isInteger = false

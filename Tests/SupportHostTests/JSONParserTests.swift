@@ -34,10 +34,23 @@ struct JSONParserTests {
 
     @Test(arguments: [
         "", "{", "[1,]", "{\"a\":}", "tru", "01x", "\"unterminated", "\"\\ud800\"", "\"\\x\"", "[1] 2", "{\"a\" 1}", "-", "1.", "1e",
-        "\"\u{1}\"",
+        "\"\u{1}\"", "01", "-01", "00", "-00", "01.5", "01e2", "[0,01]", "{\"a\":00}",
     ])
     func malformedTextIsRefused(_ text: String) {
         #expect(throws: (any Error).self) { try JSONValue.decode(Data(text.utf8)) }
+    }
+
+    /// `field(_:)` finds what `fields[name]` finds: Swift compares strings by canonical
+    /// equivalence, so "é" composed and decomposed, or "K" and KELVIN SIGN, are one key there.
+    @Test func aFieldIsFoundAsTheDecodedFieldsFindIt() throws {
+        var decoder = JournalEntryDecoder()
+        for fields in [#"{"\u00e9":1,"e\u0301":2}"#, #"{"K":1,"\u212a":2}"#, #"{"\u212a":1,"K":2}"#, #"{"K":2}"#, #"{"\u212a":2}"#, "{\"caf\u{E9}\":2}"] {
+            let record = #"{"seq":1,"time":1,"wall":"w","source":"s","kind":"k","fields":"# + fields + "}"
+            let entry = try #require(try Data(record.utf8).withUnsafeBytes { try decoder.decode($0) })
+            for name in ["\u{E9}", "e\u{301}", "K", "\u{212A}", "caf\u{E9}", "cafe\u{301}"] {
+                #expect(entry.field(name) == entry.fields[name], "\(fields) \(name.unicodeScalars.map { String($0.value, radix: 16) })")
+            }
+        }
     }
 
     @Test func nestingIsBounded() {
