@@ -41,7 +41,7 @@ let package = Package(
         ),
         .target(
             name: "Test",
-            dependencies: ["PluginAPI", "PITAXML", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PluginAPI", "PITAXML", "CSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Plugins/Test"
         ),
         .target(name: "CPANMirror", dependencies: ["PluginAPI"], path: "Sources/Plugins/CPANMirror"),

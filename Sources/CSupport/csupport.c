@@ -6,6 +6,19 @@
 #include <unistd.h>
 #endif
 
+// sync_file_range is a GNU extension the Swift Glibc module does not show; the raw syscall
+// needs no feature macro.
+int csupport_start_writeback(int fd, long long offset, long long count) {
+#if defined(__linux__) && defined(SYS_sync_file_range)
+    // SYNC_FILE_RANGE_WRITE (2): start writing the dirty pages of the range, do not wait.
+    return (int)syscall(SYS_sync_file_range, fd, offset, count, 2);
+#else
+    (void)fd; (void)offset; (void)count;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 // prctl is variadic, which Swift cannot call directly.
 int csupport_become_subreaper(void) {
 #ifdef __linux__

@@ -10,6 +10,11 @@ int csupport_become_subreaper(void);
 /// that is not our child (a guest taken over after a host crash). -1 with errno on failure.
 int csupport_pidfd_open(int pid);
 
+/// sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts writing the range's dirty pages to the
+/// disk without waiting, so a large upload's final fsync has little left to do. -1 with errno
+/// where unsupported (then nothing happens early; the fsync still makes the file durable).
+int csupport_start_writeback(int fd, long long offset, long long count);
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,3 +1,4 @@
+import CSupport
 import Crypto
 import Foundation
 import PluginAPI
@@ -27,6 +28,9 @@ struct ResultWriter {
     private(set) var head = Data()
     /// The whole result while it is no larger than `inlineLimit`.
     private(set) var inlineBytes: Data? = Data()
+    /// Bytes up to here are already on their way to the disk (see `write`).
+    private var writebackStarted: Int64 = 0
+    static let writebackStep: Int64 = 8 << 20
 
     init(directory: URL) throws {
         self.directory = directory.path
@@ -51,6 +55,12 @@ struct ResultWriter {
         size += Int64(chunk.count)
         if head.count < 64 { head += chunk.prefix(64 - head.count) }
         if size > Self.inlineLimit { inlineBytes = nil } else { inlineBytes?.append(chunk) }
+        // A large result starts going to the disk while the rest arrives, so the fsync before
+        // its answer waits for the last few MiB instead of the whole file.
+        if size - writebackStarted >= Self.writebackStep {
+            _ = csupport_start_writeback(fd, writebackStarted, size - writebackStarted)
+            writebackStarted = size
+        }
     }
 
     /// Renames a result whose bytes go into the journal: no fsync here, the journal's is the one.
