@@ -19,6 +19,17 @@ int csupport_start_writeback(int fd, long long offset, long long count) {
 #endif
 }
 
+// syncfs is a GNU extension too.
+int csupport_syncfs(int fd) {
+#if defined(__linux__) && defined(SYS_syncfs)
+    return (int)syscall(SYS_syncfs, fd);
+#else
+    (void)fd;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 // prctl is variadic, which Swift cannot call directly.
 int csupport_become_subreaper(void) {
 #ifdef __linux__

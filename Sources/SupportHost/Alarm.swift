@@ -12,10 +12,11 @@ struct Alarm {
         self.ring = ring
     }
 
-    /// Rings once at `time` (run-clock seconds), instead of any earlier setting; never for an
-    /// infinite time.
+    /// Rings once at `time` (run-clock seconds), or at the earlier time already set: an alarm
+    /// is never pushed later, so inputs that keep arriving (a guest that pings in a loop) cannot
+    /// keep it from ringing. Ringing early costs one tick; the owner then sets it again.
     mutating func set(at time: Double) {
-        guard time != at else { return }
+        guard time < at else { return }
         sleeper?.cancel()
         at = time
         guard time.isFinite else {
@@ -31,8 +32,11 @@ struct Alarm {
         }
     }
 
-    /// The ring was heard: the next `set` arms again even for the same time.
+    /// A tick was heard. Once the set time has passed it came from this alarm's sleeper (which
+    /// sleeps past it), and the next `set` arms again; an earlier tick (the one a resumed run
+    /// starts with, or one from a sleeper set before) leaves the alarm as it is.
     mutating func rang() {
+        guard clock.elapsed >= at else { return }
         at = .infinity
         sleeper = nil
     }

@@ -79,15 +79,24 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // A body that stalls (no bytes for the idle timeout, though we are reading) ends its
-        // connection; the import hook then sees the body fail.
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, case .importing(let exchange, _) = state,
-            !exchange.bodyComplete, !readPaused
-        {
+        // A request whose body or end stalls (no bytes for the idle timeout, though we are
+        // reading) ends its connection; an import hook then sees its body fail. This holds for
+        // every request, answered or not: a GET announcing a body it never sends, or a refused
+        // one, must not hold a connection.
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, !readPaused, awaitsRequestBytes {
             context.close(promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Whether a request has begun and its end has not arrived.
+    private var awaitsRequestBytes: Bool {
+        switch state {
+        case .replyAtEnd, .ignoringRestOfBody: return true
+        case .importing(let exchange, _): return !exchange.bodyComplete
+        case .idle, .responding: return false
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -358,7 +367,11 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
         let finished = exchange
         let files = self.files
         let sentFile = file
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         done.futureResult.whenComplete { result in
+            // The wait for the next head starts once this reply is out: a long download on a
+            // keep-alive connection is not cut off by the idle timeout.
+            bound.value.replySent()
             if let sentFile { files.checkIn(sentFile) }
             var record = finished
             if case .failure = result { record.reason = (record.reason.map { $0 + "; " } ?? "") + "client gone before the reply was sent" }
@@ -366,10 +379,12 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
             services.journal.append(source: record.source, kind: "request", encodedFields: record.encodedFields(now: services.clock.elapsed))
             if !keepAlive { channel.close(promise: nil) }
         }
-        if case .responding = state {
-            state = .idle
-            armHeadTimer(context: context)
-        }
+        if case .responding = state { state = .idle }
+    }
+
+    private func replySent() {
+        guard case .idle = state, let context, context.channel.isActive else { return }
+        armHeadTimer(context: context)
     }
 
     /// Where a file reply's bytes come from.

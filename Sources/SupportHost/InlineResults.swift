@@ -1,3 +1,4 @@
+import CSupport
 import Crypto
 import Foundation
 import PluginAPI
@@ -13,21 +14,43 @@ import Glibc
 enum InlineResults {
     static let field = JournalEntry.inlineResultField
 
-    /// Writes `file` (relative to the run directory) back from the journal when a record holds
-    /// bytes with the digest the report expects. Reads the journal again: this happens only for
-    /// a result that failed its check, which is rare.
-    static func restore(file: String, sha256: String, in directory: RunDirectory) -> Bool {
-        guard let journal = try? MappedJournal(directory.journal) else { return false }
-        var encoded: String?
+    /// Writes back the files (relative to the run directory, each with the digest the report
+    /// expects) whose bytes a `result-stored` record of the Test plug-in holds; returns those
+    /// restored. One more pass over the journal, made only when a result failed its check.
+    static func restore(_ expected: [String: String], in directory: RunDirectory) -> Set<String> {
+        guard !expected.isEmpty, let journal = try? MappedJournal(directory.journal) else { return [] }
+        var found: [String: String] = [:]
         _ = JournalFormat.scan(journal.bytes) { entry in
-            if entry.kind == "result-stored", entry.field("file")?.stringValue == file, let inline = entry.field(field)?.stringValue {
-                encoded = inline
-            }
+            guard entry.source == "Test", entry.kind == "result-stored", let file = entry.field("file")?.stringValue,
+                expected[file] != nil, isResultFile(file), let inline = entry.field(field)?.stringValue
+            else { return }
+            found[file] = inline
         }
-        guard let encoded, let bytes = Data(base64Encoded: encoded),
-            hexEncoded(SHA256.hash(data: bytes)) == sha256
-        else { return false }
-        return write(bytes, to: directory.url.appendingPathComponent(file))
+        var restored: Set<String> = []
+        for (file, encoded) in found {
+            guard let bytes = Data(base64Encoded: encoded), hexEncoded(SHA256.hash(data: bytes)) == expected[file],
+                write(bytes, to: directory.url.appendingPathComponent(file))
+            else { continue }
+            restored.insert(file)
+        }
+        return restored
+    }
+
+    /// `results/NAME` with a plain name: a record can never make `recover` write elsewhere.
+    static func isResultFile(_ file: String) -> Bool {
+        guard file.hasPrefix("results/") else { return false }
+        let name = file.dropFirst("results/".count)
+        return !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
+    }
+
+    /// Makes every file of the run's file system durable (one `syncfs`): small results were
+    /// written without an fsync of their own, and a finished run should not need `recover` to
+    /// have them after a machine crash.
+    static func syncResults(_ directory: RunDirectory) {
+        let fd = open(directory.results.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = csupport_syncfs(fd)
+        close(fd)
     }
 
     /// Temporary file, fsync, rename, fsync of the directory: the restored file is durable.

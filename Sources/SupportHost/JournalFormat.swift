@@ -17,7 +17,7 @@ enum JournalFormat {
     static func frame(_ json: [UInt8], into out: inout [UInt8]) {
         appendHex8(UInt32(json.count), to: &out)
         out.append(UInt8(ascii: " "))
-        appendHex8(CRC32C.checksum(json), to: &out)
+        appendHex8(json.withUnsafeBytes { CRC32C.checksum($0) }, to: &out)  // in hardware where the CPU has it
         out.append(UInt8(ascii: " "))
         out += json
         out.append(UInt8(ascii: "\n"))

@@ -17,16 +17,24 @@ public enum Recovery {
     /// uploads that never completed (they were never acknowledged).
     static func checkResults(_ report: JSONValue, _ directory: RunDirectory) -> JSONValue {
         guard case .object(var fields) = report else { return report }
-        var checked: [JSONValue] = []
+        var items: [[String: JSONValue]] = []
+        var digests: [String?] = []
+        var lost: [String: String] = [:]
         for result in fields["results"]?.arrayValue ?? [] {
-            guard case .object(var item) = result, let file = item["file"]?.stringValue else { continue }
-            let url = directory.url.appendingPathComponent(file)
-            var digest = sha256(of: url)
-            if let expected = item["sha256"]?.stringValue, digest != expected,
-                InlineResults.restore(file: file, sha256: expected, in: directory)
-            {
+            guard case .object(let item) = result, let file = item["file"]?.stringValue else { continue }
+            let digest = sha256(of: directory.url.appendingPathComponent(file))
+            if let expected = item["sha256"]?.stringValue, digest != expected { lost[file] = expected }
+            items.append(item)
+            digests.append(digest)
+        }
+        // A small result whose file a machine crash lost or tore is written back from its record.
+        let restored = InlineResults.restore(lost, in: directory)
+        var checked: [JSONValue] = []
+        for (var item, var digest) in zip(items, digests) {
+            let file = item["file"]?.stringValue ?? ""
+            if restored.contains(file) {
                 item["restored_from_journal"] = true
-                digest = sha256(of: url)
+                digest = sha256(of: directory.url.appendingPathComponent(file))
             }
             item["verified"] = .bool(digest != nil && digest == item["sha256"]?.stringValue)
             if digest == nil { item["problem"] = "the file is missing" }

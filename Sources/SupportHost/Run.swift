@@ -211,6 +211,9 @@ public enum SupportHostRun {
                 options.status == nil ? owner.nextWake() : min(owner.nextWake(), lastStatus + 0.25)
             }
             alarm.set(at: nextWake())
+            // One look at once: a run taken over in the middle of its stop has a stop command
+            // waiting to be started.
+            input.yield(.tick)
             for await next in inputs {
                 if case .tick = next { alarm.rang() }
                 owner.handle(next)
@@ -229,6 +232,7 @@ public enum SupportHostRun {
         }
         signals?.cancel()
         owner.sweep()
+        try? await blocking { InlineResults.syncResults(directory) }
         try await owner.recordOutcome()
         await server.stop()
         try await journal.close()

@@ -30,6 +30,7 @@ struct RunOwner {
     private var bootID: String?
     private var bootBanners = 0
     private var reboots = 0
+    private var lastConsoleLook = 0.0
     private(set) var outcome: Outcome?
     private(set) var line = ""
     private(set) var isDone = false
@@ -126,7 +127,7 @@ struct RunOwner {
     /// moves the activity deadline later, so waking at the one known now is never late.
     func nextWake() -> Double {
         var wake = stopCause != nil ? (stop.nextStepAt ?? .infinity) : watchdog.next(lastActivity: activity.lastActivity).at
-        if console.isActive && stopCause == nil { wake = min(wake, clock.elapsed + 0.1) }
+        if console.isActive && stopCause == nil { wake = min(wake, lastConsoleLook + 0.1) }
         return wake
     }
 
@@ -156,6 +157,7 @@ struct RunOwner {
             record("finishing", ["shutdown_timeout": .double(job.timeouts.shutdown)])
             options.logger.info("all required results in; the guest has \(durationText(job.timeouts.shutdown)) to exit")
         case .tick:
+            lastConsoleLook = now
             for finding in console.look() where stopCause == nil {
                 switch finding {
                 case .failure(let pattern, let line):

@@ -37,11 +37,20 @@ final class SmallFileBytes: Sendable {
             guard let entry = state.files[slice.path], entry.identity == identity else { return nil }
             return entry.bytes
         }
-        if let held { return .success(Self.cut(held, slice)) }
-        return Self.read(slice.path, identity).map { bytes in
-            store(slice.path, identity, bytes)
+        if let held { return Self.cut(held, slice) }
+        return Self.read(slice.path, identity).flatMap { bytes in
+            if Self.settled(identity) { store(slice.path, identity, bytes) }
             return Self.cut(bytes, slice)
         }
+    }
+
+    /// Whether a file's state can be trusted to describe its bytes: a file written to in place
+    /// has its mtime set before its bytes change, and two writes within one clock tick share
+    /// one mtime, so a file changed in the last second is read anew each time ("racy git").
+    private static func settled(_ identity: FileIdentity) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec) - identity.modified > 1_000_000_000
     }
 
     var heldBytes: Int { state.withLock { $0.heldBytes } }
@@ -59,8 +68,15 @@ final class SmallFileBytes: Sendable {
         }
     }
 
-    private static func cut(_ bytes: ByteBuffer, _ slice: FileSlice) -> ByteBuffer {
-        bytes.getSlice(at: bytes.readerIndex + Int(slice.offset), length: Int(slice.length)) ?? ByteBuffer()
+    /// The slice's bytes; a slice past the end (a plug-in's mistake) is refused, never sent
+    /// short of its `Content-Length`.
+    private static func cut(_ bytes: ByteBuffer, _ slice: FileSlice) -> Result<ByteBuffer, OpenFileCache.Failure> {
+        guard slice.offset >= 0, slice.length >= 0,
+            let part = bytes.getSlice(at: bytes.readerIndex + Int(slice.offset), length: Int(slice.length))
+        else {
+            return .failure(OpenFileCache.Failure(status: 500, reason: "\(slice.path): the slice \(slice.offset)+\(slice.length) is outside the file"))
+        }
+        return .success(part)
     }
 
     /// Reads the whole file, checked to be the one the plug-in saw.
@@ -79,7 +95,9 @@ final class SmallFileBytes: Sendable {
                 }
                 return done
             }
-            guard complete == size else {
+            // Still the file the plug-in saw, after the read as before it.
+            var after = stat()
+            guard complete == size, fstat(fd, &after) == 0, FileIdentity(after) == identity else {
                 return .failure(OpenFileCache.Failure(status: 503, reason: "\(path) changed while being served; retry"))
             }
             return .success(buffer)

@@ -33,6 +33,17 @@ struct LifecycleTests {
         #expect(last.contains("stopped by SIGTERM after"), "\(last)")
     }
 
+    /// Inputs that keep arriving (a ping every few milliseconds) never keep the run from
+    /// checking its deadlines and its console.
+    @Test func aGuestPingingInATightLoopStillMeetsTheTotalTimeout() async throws {
+        let runDir = Fixtures.runDirectory("pinger")
+        let guest = Fixtures.guestScript(#"while true; do curl -fsS "$SUPPORT_HOST_URL/" >/dev/null; done"#)
+        let host = try await HostProcess.run(
+            ["run", "--total-timeout", "3", "--fail-on", "never printed", "--run-dir", runDir.path, "--", guest], timeout: 60)
+        #expect(host.status == 22, "\(host.stderr)")
+        #expect(try RunFiles(url: runDir).report["outcome"] == "total-timeout")
+    }
+
     @Test func mirrorReadsKeepTheGuestAliveUntilTheTotalTimeout() async throws {
         let runDir = Fixtures.runDirectory("reader")
         let mirror = Fixtures.temporaryDirectory("mirror")

@@ -199,4 +199,57 @@ struct SecurityTests {
         #expect(host.status == 21, "\(host.stderr)")
         #expect(try RunFiles(url: runDir).report["outcome"] == "activity-timeout")
     }
+
+    /// A request that announces a body and never sends it is cut off after the idle timeout,
+    /// whether it has the token (a GET answered at its end) or not (refused at its end).
+    @Test func aRequestWhoseBodyNeverComesIsCutOff() async throws {
+        let runDir = Fixtures.runDirectory("nobody")
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            python3 -c '
+            import socket, sys, time
+            def stalled(head):
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                s.sendall(head.encode())
+                s.settimeout(15)
+                try:
+                    while s.recv(4096): pass
+                    return "closed"
+                except socket.timeout:
+                    return "open"
+            token = sys.argv[2]
+            print(stalled("GET /t/%s/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" % token),
+                  stalled("GET /anything HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"))
+            ' "$SUPPORT_HOST_PORT" "$SUPPORT_HOST_TOKEN" > "$1/verdict"
+            curl -fsS -T "$1/verdict" "$SUPPORT_HOST_URL/verdict.txt" >/dev/null
+            """#)
+        let work = Fixtures.temporaryDirectory("nobody-work")
+        let host = try await HostProcess.run([
+            "run", "--result", "/verdict.txt", "--idle-timeout", "1", "--run-dir", runDir.path, "--", guest, work.path,
+        ])
+        #expect(host.status == 0, "\(host.stderr)")
+        #expect(String(decoding: RunFiles(url: runDir).result("verdict.txt") ?? Data(), as: UTF8.self) == "closed closed\n")
+    }
+
+    /// The idle timeout is for waiting on the next request, not for a reply still being sent:
+    /// a slow download on a keep-alive connection completes.
+    @Test func aDownloadLongerThanTheIdleTimeoutCompletes() async throws {
+        let runDir = Fixtures.runDirectory("slowread")
+        let mirror = Fixtures.temporaryDirectory("slowread-mirror")
+        // Larger than what the loopback socket buffers hold, so the reply is still being sent
+        // for seconds after it was queued.
+        try Data(count: 24_000_000).write(to: mirror.appendingPathComponent("big.bin"))
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            if curl -fsS --limit-rate 6M -o /dev/null "$SUPPORT_HOST_URL/cpan/big.bin"; then echo complete; else echo "cut off ($?)"; fi > "$1/verdict"
+            curl -fsS -T "$1/verdict" "$SUPPORT_HOST_URL/verdict.txt" >/dev/null
+            """#)
+        let work = Fixtures.temporaryDirectory("slowread-work")
+        let host = try await HostProcess.run([
+            "run", "--result", "/verdict.txt", "--idle-timeout", "1", "--mirror", "/cpan=\(mirror.path)", "--run-dir", runDir.path, "--", guest,
+            work.path,
+        ])
+        #expect(host.status == 0, "\(host.stderr)")
+        #expect(String(decoding: RunFiles(url: runDir).result("verdict.txt") ?? Data(), as: UTF8.self) == "complete\n")
+    }
 }

@@ -7,8 +7,10 @@ import Testing
 /// Small files answered from memory: the bytes of the file as it is now, never a stale copy,
 /// and never more than the budget held.
 struct SmallFileBytesTests {
-    static func write(_ text: String, to url: URL) throws -> FileSlice {
+    /// Writes a file that was last changed a minute ago (a settled file the store keeps).
+    static func write(_ text: String, to url: URL, settled: Bool = true) throws -> FileSlice {
         try Data(text.utf8).write(to: url)
+        if settled { try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: url.path) }
         let identity = try OpenFileCacheTests.identity(url.path)
         return FileSlice(path: url.path, offset: 0, length: identity.size, identity: identity)
     }
@@ -58,6 +60,26 @@ struct SmallFileBytesTests {
         #expect(store.bytes(for: FileSlice(path: large.path, offset: 0, length: identity.size, identity: identity)) == nil)
         let small = try Self.write("x", to: directory.appendingPathComponent("x"))
         #expect(store.bytes(for: FileSlice(path: small.path, offset: 0, length: 1)) == nil)
+    }
+
+    @Test func aFileChangedInTheLastSecondIsReadEachTimeNotKept() throws {
+        let url = Fixtures.temporaryDirectory("small").appendingPathComponent("fresh.txt")
+        let slice = try Self.write("just written", to: url, settled: false)
+        let store = SmallFileBytes(budget: 1 << 20)
+        #expect(Self.text(store.bytes(for: slice)) == "just written")
+        #expect(store.heldBytes == 0, "an mtime this recent may not describe the bytes yet")
+    }
+
+    @Test func aSlicePastTheEndIsRefusedNotSentShort() throws {
+        let url = Fixtures.temporaryDirectory("small").appendingPathComponent("a.txt")
+        var slice = try Self.write("0123456789", to: url)
+        slice.offset = 8
+        slice.length = 5
+        guard case .failure(let failure)? = SmallFileBytes().bytes(for: slice) else {
+            Issue.record("a slice past the end was answered")
+            return
+        }
+        #expect(failure.status == 500)
     }
 
     @Test func neverHoldsMoreThanItsBudget() throws {

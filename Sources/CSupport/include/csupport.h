@@ -15,6 +15,9 @@ int csupport_pidfd_open(int pid);
 /// where unsupported (then nothing happens early; the fsync still makes the file durable).
 int csupport_start_writeback(int fd, long long offset, long long count);
 
+/// syncfs(2): writes out everything dirty on the file system that holds `fd`, and waits.
+int csupport_syncfs(int fd);
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -65,9 +65,9 @@ struct ResultWriter {
 
     /// Renames a result whose bytes go into the journal: no fsync here, the journal's is the one.
     func commitInline(as name: String) throws {
-        close(fd)
         let final = directory + "/" + name
         guard rename(temporaryPath, final) == 0 else { throw POSIXFailure("rename to \(final)", errno) }
+        close(fd)  // last: on a failure above, `discard` closes it, and only it
     }
 
     /// Makes the file durable and renames it to `name`, off the cooperative pool: the fsyncs
@@ -76,9 +76,9 @@ struct ResultWriter {
         let (fd, temporaryPath, directory) = (fd, temporaryPath, directory)
         try await blocking {
             guard fsync(fd) == 0 else { throw POSIXFailure("fsync \(temporaryPath)", errno) }
-            close(fd)
             let final = directory + "/" + name
             guard rename(temporaryPath, final) == 0 else { throw POSIXFailure("rename to \(final)", errno) }
+            close(fd)  // last: on a failure above, `discard` closes it, and only it
             syncDirectory(URL(fileURLWithPath: directory, isDirectory: true))
         }
     }
