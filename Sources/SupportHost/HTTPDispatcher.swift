@@ -368,6 +368,9 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
         let files = self.files
         let sentFile = file
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        // Idle before the callback is added: a reply written at once completes the future
+        // already, and the callback then runs right here.
+        if case .responding = state { state = .idle }
         done.futureResult.whenComplete { result in
             // The wait for the next head starts once this reply is out: a long download on a
             // keep-alive connection is not cut off by the idle timeout.
@@ -379,7 +382,6 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
             services.journal.append(source: record.source, kind: "request", encodedFields: record.encodedFields(now: services.clock.elapsed))
             if !keepAlive { channel.close(promise: nil) }
         }
-        if case .responding = state { state = .idle }
     }
 
     private func replySent() {

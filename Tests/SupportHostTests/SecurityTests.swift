@@ -252,4 +252,37 @@ struct SecurityTests {
         #expect(host.status == 0, "\(host.stderr)")
         #expect(String(decoding: RunFiles(url: runDir).result("verdict.txt") ?? Data(), as: UTF8.self) == "complete\n")
     }
+
+    /// A keep-alive connection that has had its answer and then says nothing is closed after
+    /// the idle timeout, like one that never sent a request.
+    @Test func aKeepAliveConnectionIdleAfterItsReplyIsClosed() async throws {
+        let runDir = Fixtures.runDirectory("keepalive")
+        let work = Fixtures.temporaryDirectory("keepalive-work")
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            python3 -c '
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+            s.settimeout(15)
+            verdicts = []
+            for _ in range(2):
+                s.sendall(("GET /t/%s/ HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2]).encode())
+                reply = b""
+                while b"\r\n\r\n" not in reply: reply += s.recv(4096)
+                verdicts.append(reply.split(b" ")[1].decode())
+            try:
+                while s.recv(4096): pass
+                verdicts.append("closed")
+            except socket.timeout:
+                verdicts.append("open")
+            print(" ".join(verdicts))
+            ' "$SUPPORT_HOST_PORT" "$SUPPORT_HOST_TOKEN" > "$1/verdict"
+            curl -fsS -T "$1/verdict" "$SUPPORT_HOST_URL/verdict.txt" >/dev/null
+            """#)
+        let host = try await HostProcess.run([
+            "run", "--result", "/verdict.txt", "--idle-timeout", "1", "--run-dir", runDir.path, "--", guest, work.path,
+        ])
+        #expect(host.status == 0, "\(host.stderr)")
+        #expect(String(decoding: RunFiles(url: runDir).result("verdict.txt") ?? Data(), as: UTF8.self) == "200 200 closed\n")
+    }
 }
