@@ -187,12 +187,7 @@ struct JSONParser {
         skipSpace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
         let start = index + 1
-        var end = start
-        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20,
-            bytes[end] < 0x80
-        {
-            end += 1
-        }
+        let end = plainASCIIEnd(from: start)
         let matches: Bool
         if ascii, end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
             index = end + 1
@@ -205,6 +200,18 @@ struct JSONParser {
         index += 1
         skipSpace()
         return matches
+    }
+
+    /// Where a run of plain ASCII string bytes from `start` ends: at a quote, a backslash, a
+    /// control character, a non-ASCII byte or the end of the text.
+    private func plainASCIIEnd(from start: Int) -> Int {
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20,
+            bytes[end] < 0x80
+        {
+            end += 1
+        }
+        return end
     }
 
     /// `skipValue` for an object, noting in `members` where each member's key and value begin
@@ -221,12 +228,7 @@ struct JSONParser {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key") }
             let key = index + 1
-            var end = key
-            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20,
-                bytes[end] < 0x80
-            {
-                end += 1
-            }
+            let end = plainASCIIEnd(from: key)
             if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
                 index = end + 1
             } else {
