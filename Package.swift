@@ -2,8 +2,9 @@
 import PackageDescription
 
 let package = Package(
+    // Linux only (Glibc, /proc, pidfd, prctl, sync_file_range): no Apple platform is declared,
+    // because none would build.
     name: "SupportHost",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "support-host", targets: ["support-host"]),
         .library(name: "PluginAPI", targets: ["PluginAPI"]),

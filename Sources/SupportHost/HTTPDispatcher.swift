@@ -120,7 +120,8 @@ final class HTTPDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
             var headers = HTTPHeaders([("Connection", "close"), ("Content-Length", "0"), ("Server", "SupportHost")])
             headers.replaceOrAdd(name: "Content-Length", value: "0")
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         } else {
             context.close(promise: nil)
         }

@@ -58,23 +58,34 @@ public struct Job: Sendable {
         public init() {}
     }
 
-    /// Validates settings (a job file with flags laid over it) into a job.
+    /// Validates settings (a job file with flags laid over it) into a job. Every problem is
+    /// reported at once, each naming the flag or job key it came from.
     public init(_ settings: JobSettings) throws(JobError) {
-        guard let command = settings.command, let executable = command.first, !executable.isEmpty else {
-            throw .missingCommand
+        var problems: [JobError] = []
+        let name = settings.origin(of:)
+        if let command = settings.command, let executable = command.first, !executable.isEmpty {
+            if !Self.isExecutable(executable) { problems.append(.commandNotFound(executable)) }
+            self.command = command
+        } else {
+            problems.append(.missingCommand)
+            self.command = []
         }
-        guard Self.isExecutable(executable) else { throw .commandNotFound(executable) }
-        self.command = command
 
         listenHost = settings.listenHost ?? "127.0.0.1"
         listenPort = settings.listenPort ?? 0
-        guard (0...65535).contains(listenPort), !listenHost.isEmpty else { throw .badListen("\(listenHost):\(listenPort)") }
+        if !(0...65535).contains(listenPort) || listenHost.isEmpty { problems.append(.badListen("\(listenHost):\(listenPort)")) }
 
         var results: [ResultPath] = []
         var seen: Set<String> = []
         for (path, required) in settings.results.map({ ($0, true) }) + settings.optionalResults.map({ ($0, false) }) {
-            guard path.hasPrefix("/"), path != "/", !path.contains("?") else { throw .badResultPath(path) }
-            guard seen.insert(path).inserted else { throw .duplicateResultPath(path) }
+            guard path.hasPrefix("/"), path != "/", !path.contains("?") else {
+                problems.append(.badResultPath(path))
+                continue
+            }
+            guard seen.insert(path).inserted else {
+                problems.append(.duplicateResultPath(path))
+                continue
+            }
             results.append(ResultPath(path: path, required: required))
         }
 
@@ -82,10 +93,14 @@ public struct Job: Sendable {
         for (rawPrefix, directory) in settings.mirrors {
             var prefix = rawPrefix
             while prefix.count > 1 && prefix.hasSuffix("/") { prefix.removeLast() }
-            guard prefix.hasPrefix("/"), prefix != "/" else { throw .badMirror("\(rawPrefix)=\(directory)") }
+            guard prefix.hasPrefix("/"), prefix != "/" else {
+                problems.append(.badMirror("\(rawPrefix)=\(directory)"))
+                continue
+            }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw .mirrorDirectoryMissing(prefix: prefix, directory: directory)
+                problems.append(.mirrorDirectoryMissing(prefix: prefix, directory: directory))
+                continue
             }
             let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
             mirrors.append(MirrorMount(prefix: prefix, directory: absolute))
@@ -95,58 +110,61 @@ public struct Job: Sendable {
             settings: settings.pluginSettings)
 
         var timeouts = Timeouts()
-        func set(_ value: Double?, _ key: String, _ field: WritableKeyPath<Timeouts, Double>) throws(JobError) {
+        func set(_ value: Double?, _ key: String, _ field: WritableKeyPath<Timeouts, Double>) {
             guard let value else { return }
-            guard value > 0, value.isFinite else { throw .badTimeout(key: key, value: value) }
+            guard value > 0, value.isFinite else { return problems.append(.badTimeout(key: name(key), value: value)) }
             timeouts[keyPath: field] = value
         }
-        try set(settings.startupTimeout, "startup timeout", \.startup)
-        try set(settings.activityTimeout, "activity timeout", \.activity)
-        try set(settings.totalTimeout, "total timeout", \.total)
-        try set(settings.shutdownTimeout, "shutdown timeout", \.shutdown)
-        try set(settings.stopGrace, "stop grace", \.stopGrace)
-        try set(settings.killGrace, "kill grace", \.killGrace)
+        set(settings.startupTimeout, "startup timeout", \.startup)
+        set(settings.activityTimeout, "activity timeout", \.activity)
+        set(settings.totalTimeout, "total timeout", \.total)
+        set(settings.shutdownTimeout, "shutdown timeout", \.shutdown)
+        set(settings.stopGrace, "stop grace", \.stopGrace)
+        set(settings.killGrace, "kill grace", \.killGrace)
         self.timeouts = timeouts
 
         for stop in settings.stopCommands {
-            guard let first = stop.first, Self.isExecutable(first) else { throw .commandNotFound(stop.first ?? "") }
+            guard let first = stop.first, Self.isExecutable(first) else {
+                problems.append(.commandNotFound(stop.first ?? ""))
+                continue
+            }
         }
         stopCommands = settings.stopCommands
         runDirectory = settings.runDirectory
         maxExtend = settings.maxExtend ?? 0
-        guard maxExtend >= 0, maxExtend.isFinite else { throw .badTimeout(key: "max extend", value: maxExtend) }
+        if !(maxExtend >= 0 && maxExtend.isFinite) { problems.append(.badTimeout(key: name("max extend"), value: maxExtend)) }
 
         switch settings.token ?? "auto" {
         case "auto": token = .auto
         case "none": token = .none
         case let value:
-            guard value.count >= 16, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-                throw .badToken("a token is 16 or more letters, digits, '-' or '_' (or 'auto', or 'none')")
+            if !(value.count >= 16 && value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })) {
+                problems.append(.badToken("a token is 16 or more letters, digits, '-' or '_' (or 'auto', or 'none')"))
             }
             token = .fixed(value)
         }
 
         var limits = ServerLimits()
-        func limit(_ value: Int?, _ key: String, _ field: WritableKeyPath<ServerLimits, Int>) throws(JobError) {
+        func limit(_ value: Int?, _ key: String, _ field: WritableKeyPath<ServerLimits, Int>) {
             guard let value else { return }
-            guard value > 0 else { throw .badLimit(key: key, value: value) }
+            guard value > 0 else { return problems.append(.badLimit(key: name(key), value: value)) }
             limits[keyPath: field] = value
         }
-        try limit(settings.maxConnections, "max connections", \.maxConnections)
-        try limit(settings.maxHeaderBytes, "max header bytes", \.maxHeaderBytes)
+        limit(settings.maxConnections, "max connections", \.maxConnections)
+        limit(settings.maxHeaderBytes, "max header bytes", \.maxHeaderBytes)
         if let idle = settings.idleTimeout {
-            guard idle > 0, idle.isFinite else { throw .badTimeout(key: "idle timeout", value: idle) }
-            limits.idleTimeout = idle
+            if idle > 0, idle.isFinite { limits.idleTimeout = idle } else { problems.append(.badTimeout(key: name("idle timeout"), value: idle)) }
         }
         self.limits = limits
 
         failOn = settings.failOn + (settings.failOnPanic ? ConsoleWatch.panicPatterns.map(NSRegularExpression.escapedPattern(for:)) : [])
         rebootPattern = settings.rebootPattern
         maxReboots = settings.maxReboots ?? 0
-        guard maxReboots >= 0 else { throw .badLimit(key: "max reboots", value: maxReboots) }
-        for pattern in failOn + [rebootPattern].compactMap({ $0 }) {
-            guard (try? NSRegularExpression(pattern: pattern)) != nil else { throw .badPattern(pattern) }
+        if maxReboots < 0 { problems.append(.badLimit(key: name("max reboots"), value: maxReboots)) }
+        for pattern in failOn + [rebootPattern].compactMap({ $0 }) where (try? NSRegularExpression(pattern: pattern)) == nil {
+            problems.append(.badPattern(pattern))
         }
+        if let problem = JobError.combined(problems) { throw problem }
     }
 
     /// The job in the job-file format (our keys), journaled so that a host taking the run over

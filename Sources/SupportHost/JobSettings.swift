@@ -53,59 +53,95 @@ public struct JobSettings: Sendable {
         do { value = try JSONValue.decode(data) } catch { throw .notJSON(reason: "\(error)") }
         guard let object = value.objectValue else { throw .notJSON(reason: "the top level must be an object") }
         var settings = JobSettings()
+        var problems: [JobError] = []
         for (key, value) in object.sorted(by: { $0.key < $1.key }) {
-            switch key {
-            case "command", "execute": settings.command = try commandLine(value, key: key)
-            case "stop_command": settings.stopCommands.append(try commandLine(value, key: key))
-            case "stop_commands":
-                guard let items = value.arrayValue else { throw .wrongType(key: key, expected: "a list of commands") }
-                for item in items { settings.stopCommands.append(try commandLine(item, key: key)) }
-            case "http_local_addr": settings.listenHost = try string(value, key: key)
-            case "http_local_port":
-                guard let port = value.intValue else { throw .wrongType(key: key, expected: "an integer") }
-                settings.listenPort = Int(port)
-            case "listen": (settings.listenHost, settings.listenPort) = try parseListen(try string(value, key: key))
-            case "http_result", "results": settings.results += try strings(value, key: key)
-            case "optional_results": settings.optionalResults += try strings(value, key: key)
-            case "http_mirrors", "mirrors":
-                guard let mounts = value.objectValue else { throw .wrongType(key: key, expected: "an object of prefix → directory") }
-                for (prefix, directory) in mounts.sorted(by: { $0.key < $1.key }) {
-                    guard let directory = directory.stringValue else { throw .wrongType(key: "\(key).\(prefix)", expected: "a directory path") }
-                    settings.mirrors.append((prefix, directory))
-                }
-            case "mirror_index":
-                guard let flag = value.boolValue else { throw .wrongType(key: key, expected: "true or false") }
-                settings.mirrorIndex = flag
-            case "http_startup_timeout", "startup_timeout": settings.startupTimeout = try seconds(value, key: key)
-            case "http_activity_timeout", "activity_timeout": settings.activityTimeout = try seconds(value, key: key)
-            case "total_timeout": settings.totalTimeout = try seconds(value, key: key)
-            case "http_shutdown_timeout", "shutdown_timeout": settings.shutdownTimeout = try seconds(value, key: key)
-            case "stop_grace": settings.stopGrace = try seconds(value, key: key)
-            case "kill_grace": settings.killGrace = try seconds(value, key: key)
-            case "max_extend":
-                guard let number = value.doubleValue, number >= 0 else { throw .wrongType(key: key, expected: "a number of seconds, 0 or more") }
-                settings.maxExtend = number
-            case "token": settings.token = try string(value, key: key)
-            case "max_connections": settings.maxConnections = try integer(value, key: key)
-            case "max_header_bytes": settings.maxHeaderBytes = try integer(value, key: key)
-            case "idle_timeout": settings.idleTimeout = try seconds(value, key: key)
-            case "fail_on": settings.failOn += try strings(value, key: key)
-            case "fail_on_panic":
-                guard let flag = value.boolValue else { throw .wrongType(key: key, expected: "true or false") }
-                settings.failOnPanic = flag
-            case "reboot_pattern": settings.rebootPattern = try string(value, key: key)
-            case "max_reboots": settings.maxReboots = try integer(value, key: key)
-            case "run_dir": settings.runDirectory = try string(value, key: key)
-            case "max_result_size":
-                guard let size = value.intValue, size > 0 else { throw .wrongType(key: key, expected: "a positive integer") }
-                settings.maxResultSize = size
-            case "plugins":
-                guard let plugins = value.objectValue else { throw .wrongType(key: key, expected: "an object of plug-in name → settings") }
-                settings.pluginSettings = plugins
-            default: throw .unknownKey(key)
+            do throws(JobError) {
+                try settings.take(key, value)
+                settings.origins[Self.setting(ofKey: key)] = "job key '\(key)'"
+            } catch {
+                problems.append(error)
             }
         }
+        if let problem = JobError.combined(problems) { throw problem }
         return settings
+    }
+
+    /// The job-file keys, ours and PITA's.
+    public static let knownKeys = [
+        "command", "execute", "stop_command", "stop_commands", "http_local_addr", "http_local_port", "listen", "http_result",
+        "results", "optional_results", "http_mirrors", "mirrors", "mirror_index", "http_startup_timeout", "startup_timeout",
+        "http_activity_timeout", "activity_timeout", "total_timeout", "http_shutdown_timeout", "shutdown_timeout",
+        "stop_grace", "kill_grace", "max_extend", "token", "max_connections", "max_header_bytes", "idle_timeout", "fail_on",
+        "fail_on_panic", "reboot_pattern", "max_reboots", "run_dir", "max_result_size", "plugins",
+    ]
+
+    /// Where each setting came from, by its name in words (`startup timeout`): a flag
+    /// (`--startup-timeout`) or a job key, so that a problem names what the user wrote.
+    public var origins: [String: String] = [:]
+
+    /// What to call a setting in a message: the flag or job key it came from.
+    func origin(of setting: String) -> String {
+        origins[setting] ?? setting
+    }
+
+    /// The setting a job key sets, in words (`http_startup_timeout` → `startup timeout`).
+    static func setting(ofKey key: String) -> String {
+        var name = key.hasPrefix("http_") ? String(key.dropFirst(5)) : key
+        if name == "result" { name = "results" }
+        return name.replacingOccurrences(of: "_", with: " ")
+    }
+
+    private mutating func take(_ key: String, _ value: JSONValue) throws(JobError) {
+        switch key {
+        case "command", "execute": command = try Self.commandLine(value, key: key)
+        case "stop_command": stopCommands.append(try Self.commandLine(value, key: key))
+        case "stop_commands":
+            guard let items = value.arrayValue else { throw .wrongType(key: key, expected: "a list of commands") }
+            for item in items { stopCommands.append(try Self.commandLine(item, key: key)) }
+        case "http_local_addr": listenHost = try Self.string(value, key: key)
+        case "http_local_port":
+            guard let port = value.intValue else { throw .wrongType(key: key, expected: "an integer") }
+            listenPort = Int(port)
+        case "listen": (listenHost, listenPort) = try Self.parseListen(try Self.string(value, key: key))
+        case "http_result", "results": results += try Self.strings(value, key: key)
+        case "optional_results": optionalResults += try Self.strings(value, key: key)
+        case "http_mirrors", "mirrors":
+            guard let mounts = value.objectValue else { throw .wrongType(key: key, expected: "an object of prefix → directory") }
+            for (prefix, directory) in mounts.sorted(by: { $0.key < $1.key }) {
+                guard let directory = directory.stringValue else { throw .wrongType(key: "\(key).\(prefix)", expected: "a directory path") }
+                mirrors.append((prefix, directory))
+            }
+        case "mirror_index":
+            guard let flag = value.boolValue else { throw .wrongType(key: key, expected: "true or false") }
+            mirrorIndex = flag
+        case "http_startup_timeout", "startup_timeout": startupTimeout = try Self.seconds(value, key: key)
+        case "http_activity_timeout", "activity_timeout": activityTimeout = try Self.seconds(value, key: key)
+        case "total_timeout": totalTimeout = try Self.seconds(value, key: key)
+        case "http_shutdown_timeout", "shutdown_timeout": shutdownTimeout = try Self.seconds(value, key: key)
+        case "stop_grace": stopGrace = try Self.seconds(value, key: key)
+        case "kill_grace": killGrace = try Self.seconds(value, key: key)
+        case "max_extend":
+            guard let number = value.doubleValue, number >= 0 else { throw .wrongType(key: key, expected: "a number of seconds, 0 or more") }
+            maxExtend = number
+        case "token": token = try Self.string(value, key: key)
+        case "max_connections": maxConnections = try Self.integer(value, key: key)
+        case "max_header_bytes": maxHeaderBytes = try Self.integer(value, key: key)
+        case "idle_timeout": idleTimeout = try Self.seconds(value, key: key)
+        case "fail_on": failOn += try Self.strings(value, key: key)
+        case "fail_on_panic":
+            guard let flag = value.boolValue else { throw .wrongType(key: key, expected: "true or false") }
+            failOnPanic = flag
+        case "reboot_pattern": rebootPattern = try Self.string(value, key: key)
+        case "max_reboots": maxReboots = try Self.integer(value, key: key)
+        case "run_dir": runDirectory = try Self.string(value, key: key)
+        case "max_result_size":
+            guard let size = value.intValue, size > 0 else { throw .wrongType(key: key, expected: "a positive integer") }
+            maxResultSize = size
+        case "plugins":
+            guard let plugins = value.objectValue else { throw .wrongType(key: key, expected: "an object of plug-in name → settings") }
+            pluginSettings = plugins
+        default: throw JobError.unknownKey(key, didYouMean: closest(to: key, among: Self.knownKeys))
+        }
     }
 
     /// Parses `HOST:PORT` (or `[v6]:PORT`).
@@ -158,7 +194,7 @@ public struct JobSettings: Sendable {
 
     private static func seconds(_ value: JSONValue, key: String) throws(JobError) -> Double {
         guard let number = value.doubleValue else { throw .wrongType(key: key, expected: "a number of seconds") }
-        guard number > 0, number.isFinite else { throw .badTimeout(key: key, value: number) }
+        guard number > 0, number.isFinite else { throw .badTimeout(key: "job key '\(key)'", value: number) }
         return number
     }
 }

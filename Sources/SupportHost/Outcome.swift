@@ -22,6 +22,8 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
     case interrupted
     /// The guest command could not be started.
     case launchFailed = "launch-failed"
+    /// The host could not open its listener; the guest was never launched.
+    case listenFailed = "listen-failed"
     /// The host died during the run; written by `support-host recover`.
     case hostCrashed = "host-crashed"
 
@@ -38,6 +40,7 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
         case .consoleFail: return 24
         case .rebootLoop: return 25
         case .launchFailed: return 30
+        case .listenFailed: return 32
         case .hostCrashed: return 31
         case .interrupted: return 130
         }
@@ -50,9 +53,9 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
 
     /// The exit-code table, for `run --help` and the README.
     public static var exitCodeTable: String {
-        var lines = allCases.map { "  \($0.exitCode)\t\($0.rawValue)" }
-        lines.append("  \(badJobExitCode)\tbad job (refused before launch)")
-        lines.append("  \(hostErrorExitCode)\thost error (cannot listen, cannot write the run directory)")
-        return lines.joined(separator: "\n")
+        var rows = allCases.map { ($0.exitCode, $0.rawValue) }
+        rows.append((badJobExitCode, "bad job (refused before launch; nothing created)"))
+        rows.append((hostErrorExitCode, "host error (cannot write the run directory)"))
+        return rows.sorted { $0.0 < $1.0 }.map { "  \($0.0)\t\($0.1)" }.joined(separator: "\n")
     }
 }

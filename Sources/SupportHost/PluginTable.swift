@@ -32,23 +32,14 @@ extension PluginTable {
         rows.first { row in row.verbs.contains { $0.name == verb } }
     }
 
-    /// The table as `support-host plugins` prints it.
+    /// The table as `support-host plugins` prints it: columns as wide as their widest cell.
     public static var listing: String {
-        var lines = ["NAMESPACE                                PLUG-IN     HOOKS                        WHAT"]
-        for row in rows {
-            let hooks = Hook.allCases.filter { row.hooks.contains($0) }.map(\.rawValue).joined(separator: ",")
-            lines.append(
-                row.namespaceSummary.padding(toLength: 40, withPad: " ", startingAt: 0) + " "
-                    + row.name.padding(toLength: 11, withPad: " ", startingAt: 0) + " "
-                    + hooks.padding(toLength: 28, withPad: " ", startingAt: 0) + " " + row.summary)
-        }
-        lines.append("(any other path: 404 from the host)")
-        lines.append("")
-        lines.append("VERB       PLUG-IN     WHAT")
-        for (verb, plugin) in verbs {
-            let name = verb.name + (verb.argument.map { " " + $0 } ?? "")
-            lines.append(name.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + plugin.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + verb.summary)
-        }
-        return lines.joined(separator: "\n")
+        let namespaces = TextTable(header: ["NAMESPACE", "PLUG-IN", "HOOKS", "WHAT"], rows: rows.map { row in
+            [row.namespaceSummary, row.name, Hook.allCases.filter { row.hooks.contains($0) }.map(\.rawValue).joined(separator: ","), row.summary]
+        })
+        let verbRows = TextTable(header: ["VERB", "PLUG-IN", "WHAT"], rows: verbs.map { verb, plugin in
+            [verb.name + (verb.argument.map { " " + $0 } ?? ""), plugin, verb.summary]
+        })
+        return namespaces.text + "\n(any other path: 404 from the host)\n\n" + verbRows.text
     }
 }

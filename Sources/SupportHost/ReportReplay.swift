@@ -10,7 +10,7 @@ struct ReportReplay {
     static let timelineKinds: Set<String> = [
         "run-prepared", "listening", "guest-launching", "guest-launched", "guest-launch-failed", "guest-started",
         "finishing", "stop-requested", "stop-step", "stop-hurried", "stop-command-ended", "guest-exited",
-        "leftovers-killed", "orphans-killed", "outcome", "host-crash-recovered",
+        "leftovers-killed", "orphans-killed", "outcome", "host-crash-recovered", "late-ping", "listen-failed",
     ]
 
     let directory: RunDirectory
@@ -32,6 +32,11 @@ struct ReportReplay {
     private var statuses: [Int64: Int64] = [:]
     private var requestCount: Int64 = 0
     private var replayProblems: [JSONValue] = []
+    /// The first requests answered 4xx/5xx, with why; a guest's mistakes are the first thing
+    /// a person looks for when a run fails.
+    private var refused: [JSONValue] = []
+    private var refusedCount: Int64 = 0
+    static let maxRefusedListed = 20
     private(set) var records = 0
 
     init(directory: RunDirectory) {
@@ -43,7 +48,9 @@ struct ReportReplay {
         records += 1
         if entry.kind == "request" {
             requestCount += 1
-            statuses[entry.field("status")?.intValue ?? 0, default: 0] += 1
+            let status = entry.field("status")?.intValue ?? 0
+            statuses[status, default: 0] += 1
+            if status >= 400 { noteRefused(entry, status: status) }
         }
         if entry.source != "host" {
             replay(entry)
@@ -97,6 +104,23 @@ struct ReportReplay {
         }
     }
 
+    private mutating func noteRefused(_ entry: JournalEntry, status: Int64) {
+        refusedCount += 1
+        guard refused.count < Self.maxRefusedListed else { return }
+        let method = entry.field("method")?.stringValue ?? "?"
+        let path = entry.field("path")?.stringValue ?? "?"
+        var item: [String: JSONValue] = [
+            "time": .double(entry.time), "method": .string(method), "path": .string(path), "status": .int(status),
+        ]
+        if let reason = entry.field("reason")?.stringValue { item["reason"] = .string(reason) }
+        let expected = configuration.results.map(\.path)
+        if status == 404, method == "PUT", !expected.isEmpty, !expected.contains(path) {
+            let listed = expected.prefix(5).joined(separator: ", ") + (expected.count > 5 ? ", …" : "")
+            item["hint"] = .string("the guest put \(path), which is not a result path; expected \(listed)")
+        }
+        refused.append(.object(item))
+    }
+
     private mutating func replay(_ entry: JournalEntry) {
         if entry.source != lastSource {
             lastSource = entry.source
@@ -139,6 +163,10 @@ struct ReportReplay {
             "problem": journal.problem.map { .string($0) } ?? .null,
         ]
         if !replayProblems.isEmpty { report["replay_problems"] = .array(replayProblems) }
+        report["refused_requests"] = .array(refused)
+        report["refused_requests_total"] = .int(refusedCount)
+        report["console_tail"] = .array(ConsoleTail.read(directory.console).map { .string($0) })
+        report["console_log"] = .string(directory.console.path)
         for (_, plugin) in madePlugins() {
             // Lists two plug-ins both contribute (platforms come from Discover and from
             // PITA-XML results of Test) are joined, in table order.

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import NIOCore
 import PluginAPI
 import Subprocess
 import SystemPackage
@@ -65,7 +66,9 @@ enum RunInput: Sendable {
 /// the run's state has one owner (this loop), which every other part sends inputs to.
 public enum SupportHostRun {
     public static func execute(_ job: Job, options: RunOptions = RunOptions()) async throws -> RunSummary {
+        let existed = job.runDirectory.map { FileManager.default.fileExists(atPath: $0) } ?? false
         let directory = try RunDirectory.create(job.runDirectory)
+        options.logger.info("run directory: \(directory.url.path)")
         let clock = RunClock()
         let journal = try Journal(url: directory.journal, clock: clock, groupCommit: options.groupCommit)
         let token: RunToken? = switch job.token {
@@ -80,7 +83,9 @@ public enum SupportHostRun {
         prepared["job"] = job.jobFile
         if let token { prepared["token_sha256"] = .string(token.digestHex) }
         try await journal.appendDurably(source: "host", kind: "run-prepared", fields: prepared)
-        let setup = Setup(job: job, directory: directory, clock: clock, journal: journal, token: token, history: [], guest: .launch)
+        let setup = Setup(
+            job: job, directory: directory, clock: clock, journal: journal, token: token, history: [], guest: .launch,
+            createdDirectory: !existed)
         return try await serve(setup, options: options)
     }
 
@@ -96,7 +101,7 @@ public enum SupportHostRun {
         options.logger.info("taking over the run in \(directory.url.path): guest pid \(point.pid), \(point.entries.count) journal records")
         let setup = Setup(
             job: point.job, directory: directory, clock: point.clock, journal: journal, token: point.token,
-            history: point.entries, guest: .adopt(point.pid))
+            history: point.entries, guest: .adopt(point.pid), createdDirectory: false)
         return try await serve(setup, options: options)
     }
 
@@ -111,6 +116,8 @@ public enum SupportHostRun {
         /// The journal so far (empty for a new run); replayed into the plug-ins and the owner.
         let history: [JournalEntry]
         let guest: GuestSource
+        /// This run made its directory (rather than being given an empty one).
+        let createdDirectory: Bool
     }
 
     private static func serve(_ setup: Setup, options: RunOptions) async throws -> RunSummary {
@@ -134,6 +141,8 @@ public enum SupportHostRun {
         } catch {
             journal.append(source: "host", kind: "job-refused", fields: ["reason": .string("\(error)")])
             try? await journal.close()
+            // A bad job creates nothing: a directory holding only the refusal is no run.
+            if setup.history.isEmpty { directory.discard(createdByUs: setup.createdDirectory) }
             throw error
         }
         let activity = Activity(clock: clock)
@@ -144,9 +153,25 @@ public enum SupportHostRun {
         do {
             server = try await HTTPServer.start(host: job.listenHost, port: job.listenPort, services: services)
         } catch {
-            journal.append(source: "host", kind: "listen-failed", fields: ["reason": .string("\(error)")])
-            try? await journal.close()
-            throw HostError.cannotListen("\(job.listenHost):\(job.listenPort)", "\(error)")
+            // Nothing was launched: the run ends here with its own outcome, written down, so
+            // that `report` and `recover` say what happened rather than "host crashed".
+            let address = job.listenHost.contains(":") ? "[\(job.listenHost)]:\(job.listenPort)" : "\(job.listenHost):\(job.listenPort)"
+            let reason = ListenFailure.reason(error)
+            let line = "listen failed: cannot listen on \(address): \(reason); the guest was not launched"
+            journal.append(source: "host", kind: "listen-failed", fields: ["address": .string(address), "reason": .string(reason)])
+            guard setup.history.isEmpty else {
+                // A run being taken over still has its guest: it is not over, only not resumed.
+                try? await journal.close()
+                throw HostError.cannotListenToResume(address: address, reason: reason)
+            }
+            try await journal.appendDurably(source: "host", kind: "outcome", fields: [
+                "outcome": .string(Outcome.listenFailed.rawValue), "exit_code": .int(Int64(Outcome.listenFailed.exitCode)),
+                "line": .string(line),
+            ])
+            try await journal.close()
+            let report = try ReportBuilder.rebuild(directory)
+            try ReportBuilder.write(report, to: directory)
+            throw HostError.cannotListen(address: address, reason: reason, runDirectory: directory.url.path)
         }
         let hostInURL = job.listenHost.contains(":") ? "[\(job.listenHost)]" : job.listenHost
         let baseURL = "http://\(hostInURL):\(server.port)"
@@ -266,11 +291,39 @@ public enum SupportHostRun {
 
 /// The host itself failed; not the guest's doing and not the job's.
 public enum HostError: Error, CustomStringConvertible {
-    case cannotListen(String, String)
+    /// Before launch: the listener could not be opened. The run directory holds that outcome.
+    case cannotListen(address: String, reason: String, runDirectory: String)
+    /// `run --resume` could not take the run's address back; the run and its guest are as they were.
+    case cannotListenToResume(address: String, reason: String)
 
     public var description: String {
         switch self {
-        case .cannotListen(let address, let reason): return "cannot listen on \(address): \(reason)"
+        case .cannotListen(let address, let reason, let runDirectory):
+            return "cannot listen on \(address): \(reason). The guest was not launched; "
+                + "run directory \(runDirectory) (outcome \(Outcome.listenFailed.rawValue))."
+        case .cannotListenToResume(let address, let reason):
+            return "cannot listen on \(address) again to take the run over: \(reason). The run is as it was; try again, or end it with support-host recover."
+        }
+    }
+
+    /// The exit code the CLI ends with.
+    public var exitCode: Int32 {
+        switch self {
+        case .cannotListen: return Outcome.listenFailed.exitCode
+        case .cannotListenToResume: return Outcome.hostErrorExitCode
+        }
+    }
+}
+
+/// A listener error in words a person can act on, without the socket library's internals.
+enum ListenFailure {
+    static func reason(_ error: any Error) -> String {
+        guard let io = error as? IOError else { return "\(error)" }
+        switch io.errnoCode {
+        case EADDRINUSE: return "the address is already in use (choose another port with --listen HOST:PORT, or port 0 for any free one)"
+        case EADDRNOTAVAIL: return "no network interface of this machine has that address"
+        case EACCES: return "permission denied (ports below 1024 need privileges)"
+        default: return String(cString: strerror(io.errnoCode))
         }
     }
 }

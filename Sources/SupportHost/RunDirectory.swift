@@ -17,7 +17,7 @@ public struct RunDirectory: Sendable {
     /// Creates the directory (default: `./runs/<UTC time>`); an existing one must be empty.
     static func create(_ path: String?) throws(JobError) -> RunDirectory {
         let manager = FileManager.default
-        let chosen = path ?? "runs/" + Self.timestampName()
+        let chosen = path ?? Self.defaultPath()
         let url = URL(fileURLWithPath: chosen).standardizedFileURL
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
@@ -32,6 +32,20 @@ public struct RunDirectory: Sendable {
             throw .badRunDirectory(path: chosen, reason: (error as NSError).localizedDescription)
         }
         return directory
+    }
+
+    /// Takes back a directory `create` made for a run that never began (a job refused by a
+    /// plug-in): what is left is the journal of the refusal, not a run. A directory the caller
+    /// had made empty stays, empty.
+    func discard(createdByUs: Bool) {
+        let manager = FileManager.default
+        for item in [journal, console, results] { try? manager.removeItem(at: item) }
+        if createdByUs { try? manager.removeItem(at: url) }
+    }
+
+    /// `runs/<UTC time>-<4 hex>`, the same for every command, so runs sort by their start.
+    public static func defaultPath() -> String {
+        "runs/" + timestampName()
     }
 
     private static func timestampName() -> String {

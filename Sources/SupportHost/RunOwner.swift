@@ -25,6 +25,9 @@ struct RunOwner {
     private var stopCause: Watchdog.Cause?
     private var stopDetail = ""
     private var pendingStopCommand: [String]?
+    /// How each stop command ended (`exited(0)`, …), by index: whether it reached the guest.
+    private var stopCommandEnded: [Int: String] = [:]
+    private var latePingNoted = false
     private var exit: GuestExit?
     private var extended = 0.0
     private var bootID: String?
@@ -117,9 +120,20 @@ struct RunOwner {
         else { state = "launched" }
         let next = watchdog.next(lastActivity: activity.lastActivity)
         let counters = activity.counters
-        return RunStatus(
+        var status = RunStatus(
             elapsed: now, state: state, requests: counters.requests, bytesIn: counters.bytesIn, bytesOut: counters.bytesOut,
             nextDeadline: next.name, untilDeadline: max(0, next.at - now))
+        if let stopCause, let step = stop.step {
+            status.stop = RunStatus.Stop(
+                cause: stopCause.rawValue.replacingOccurrences(of: "-", with: " "), step: stepText(step),
+                nextStep: stop.followingStep.map(stepText), untilNextStep: stop.nextStepAt.map { max(0, $0 - now) })
+        }
+        return status
+    }
+
+    private func stepText(_ step: StopSequence.Step) -> String {
+        guard case .stopCommand(let index) = step else { return step.name }
+        return job.stopCommands.count > 1 ? "stop command \(index + 1) of \(job.stopCommands.count)" : "stop command"
     }
 
     /// When the run next has something to check, on the run clock: the nearest deadline (or
@@ -148,6 +162,16 @@ struct RunOwner {
                 bootID = pingBootID
             }
             guard watchdog.startedAt == nil else { return }
+            guard stopCause == nil else {
+                // The run is already stopping: this ping started nothing, and saying otherwise
+                // would contradict the stop just announced.
+                guard !latePingNoted else { return }
+                latePingNoted = true
+                let after = now - (watchdog.launchedAt ?? 0)
+                record("late-ping", ["after": .double(rounded(after))])
+                options.logger.info("a ping came \(durationText(after)) after launch, during the stop: too late to count as a start")
+                return
+            }
             watchdog.started(at: now)
             record("guest-started", ["after": .double(rounded(now - (watchdog.launchedAt ?? 0)))])
             options.logger.info("guest started (first ping after \(durationText(now - (watchdog.launchedAt ?? 0))))")
@@ -182,6 +206,7 @@ struct RunOwner {
                 takeStep(step)
             }
         case .stopCommandEnded(let status):
+            if case .stopCommand(let index)? = stop.step { stopCommandEnded[index] = status }
             record("stop-command-ended", ["status": .string(status)])
             options.logger.debug("stop command ended: \(status)")
         case .ask(.extendDeadline(let seconds), let answer):
@@ -258,8 +283,28 @@ struct RunOwner {
         }
     }
 
+    /// How the guest's end relates to the stop under way, claiming no more than is known: a
+    /// guest that exits while a stop command runs (or after it failed) may have ended by itself.
+    private func stopText(_ exit: GuestExit, at now: Double) -> String {
+        guard let step = stop.step else { return "" }
+        let into = durationText(now - stop.began)
+        switch step {
+        case .stopCommand(let index):
+            let number = job.stopCommands.count > 1 ? " \(index + 1)" : ""
+            switch stopCommandEnded[index] {
+            case "exited(0)"?: return "; the guest exited \(into) into the stop, after stop command\(number) was sent"
+            case let status?: return "; the guest exited by itself \(into) into the stop (stop command\(number) ended \(status))"
+            case nil: return "; the guest exited by itself \(into) into the stop, before stop command\(number) finished"
+            }
+        case .terminate, .kill:
+            let signal = step == .kill ? SIGKILL : SIGTERM
+            if exit == .signalled(signal) { return "; stopped by \(step.name) after \(into)" }
+            return "; the guest exited (\(exit.description)) \(into) into the stop, after \(step.name)"
+        }
+    }
+
     private mutating func decideOutcome(_ exit: GuestExit, at now: Double) {
-        let stoppedBy = stop.step.map { step in "; stopped by \(step.name) after \(durationText(now - stop.began))" } ?? ""
+        let stoppedBy = stopText(exit, at: now)
         switch stopCause {
         case .startupTimeout?: finish(.startupTimeout, "startup timeout: \(stopDetail)\(stoppedBy)")
         case .activityTimeout?: finish(.activityTimeout, "activity timeout: \(stopDetail)\(stoppedBy)")

@@ -57,6 +57,15 @@ struct StopSequence {
         }
     }
 
+    /// The step after the current one, if the guest outlasts it.
+    var followingStep: Step? {
+        switch step {
+        case .stopCommand(let index): return index + 1 < stopCommands ? .stopCommand(index + 1) : .terminate
+        case .terminate: return .kill
+        case .kill, nil: return nil
+        }
+    }
+
     /// Skips straight to SIGKILL (a second Ctrl-C).
     mutating func hurry(at now: Double) -> Step? {
         step == .kill ? nil : enter(.kill, at: now)

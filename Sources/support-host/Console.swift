@@ -37,10 +37,7 @@ final class Console: @unchecked Sendable {
     /// Replaces the status line (terminals only).
     func status(_ status: RunStatus) {
         guard isTerminal else { return }
-        let text = String(
-            format: "[%@] %@ · %lld requests · in %@ · out %@ · %@ timeout in %@",
-            Self.clock(status.elapsed), status.state, status.requests, Self.bytes(status.bytesIn), Self.bytes(status.bytesOut),
-            status.nextDeadline, Self.clock(status.untilDeadline))
+        let text = status.text
         lock.withLock {
             statusText = text
             write("\r\u{1B}[2K" + text)
@@ -59,23 +56,6 @@ final class Console: @unchecked Sendable {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
-    static func clock(_ seconds: Double) -> String {
-        let total = Int(seconds.rounded(.down))
-        return total >= 3600
-            ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
-            : String(format: "%02d:%02d", total / 60, total % 60)
-    }
-
-    static func bytes(_ count: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(count)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
-    }
 }
 
 /// swift-log's handler for the console: `support-host: message`, debug lines marked.

@@ -14,9 +14,9 @@ struct ReportCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let directory = RunDirectory(url: URL(fileURLWithPath: runDir))
+        let directory = try existingRunDirectory(runDir)
         guard let data = try? Data(contentsOf: directory.report), let report = try? JSONValue.decode(data) else {
-            throw fail("no readable report.json in \(runDir) (after a host crash: support-host recover \(runDir))", code: 66)
+            throw fail("\(runDir) has a journal but no readable report.json: its host is still running or died; if it died, support-host recover \(runDir) writes the report", code: 66)
         }
         if json {
             print(String(decoding: report.encoded(pretty: true), as: UTF8.self))
@@ -35,15 +35,26 @@ struct RecoverCommand: AsyncParsableCommand {
     var runDir: String
 
     func run() async throws {
-        let directory = RunDirectory(url: URL(fileURLWithPath: runDir))
-        guard FileManager.default.fileExists(atPath: directory.journal.path) else {
-            throw fail("no journal.log in \(runDir)", code: 66)
-        }
+        let directory = try existingRunDirectory(runDir)
         let result = try await Recovery.recover(directory)
-        print("recovered \(result.records) records; dropped \(result.droppedBytes) bytes of torn tail" + (result.problem.map { " (\($0))" } ?? ""))
+        print("recovered \(plural(result.records, "record")); dropped \(plural(result.droppedBytes, "byte")) of torn tail" + (result.problem.map { " (\($0))" } ?? ""))
         print("outcome: \(result.outcome)")
         print("report: \(directory.report.path)")
     }
+}
+
+/// The run directory named on the command line, or a message saying why it is not one.
+func existingRunDirectory(_ path: String) throws -> RunDirectory {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw fail("\(path) does not exist", code: 66)
+    }
+    guard isDirectory.boolValue else { throw fail("\(path) is a file, not a run directory", code: 66) }
+    let directory = RunDirectory(url: URL(fileURLWithPath: path))
+    guard FileManager.default.fileExists(atPath: directory.journal.path) else {
+        throw fail("\(path) is not a run directory (it has no journal.log)", code: 66)
+    }
+    return directory
 }
 
 struct PluginsCommand: ParsableCommand {
@@ -54,6 +65,12 @@ struct PluginsCommand: ParsableCommand {
     }
 }
 
+/// How many console lines each view shows.
+enum ConsoleTailText {
+    static let reportLines = 20
+    static let runEndLines = 10
+}
+
 /// A report for a person.
 enum ReportText {
     static func render(_ report: JSONValue) -> String {
@@ -61,11 +78,21 @@ enum ReportText {
         lines.append("outcome:  \(report["outcome"]?.stringValue ?? "?") (exit \(report["exit_code"]?.intValue ?? -1))")
         if let line = report["line"]?.stringValue { lines.append("          \(line)") }
         if let command = report["command"]?.arrayValue { lines.append("command:  \(command.compactMap(\.stringValue).joined(separator: " "))") }
-        if let guest = report["guest"]?.objectValue {
-            let end = guest["exit_status"].map { "exit status \($0.intValue ?? -1)" } ?? guest["signal_name"]?.stringValue ?? "unknown"
-            lines.append("guest:    pid \(guest["pid"]?.intValue ?? 0), \(end)")
+        if let guest = report["guest"]?.objectValue, let pid = guest["pid"]?.intValue {
+            let end = guest["exit_status"].map { "exit status \($0.intValue ?? -1)" } ?? guest["signal_name"]?.stringValue ?? "end unknown"
+            lines.append("guest:    pid \(pid), \(end)")
+        } else {
+            lines.append("guest:    not launched")
         }
-        lines.append("pinged:   \(report["pinged"]?.boolValue == true ? "yes" : "no")")
+        let timeline = report["timeline"]?.arrayValue ?? []
+        let event = { (name: String) in timeline.first { $0["event"]?.stringValue == name } }
+        if let started = event("guest-started") {
+            lines.append("started:  yes, first ping \(started["after"]?.doubleValue.map { String(format: "%.2f s", $0) } ?? "?") after launch")
+        } else if let late = event("late-ping") {
+            lines.append("started:  no (a ping came \(late["after"]?.doubleValue.map { String(format: "%.2f s", $0) } ?? "?") after launch, during the stop: too late)")
+        } else {
+            lines.append("started:  no ping")
+        }
         lines.append("timeline:")
         for item in report["timeline"]?.arrayValue ?? [] {
             let time = String(format: "%8.3f", item["time"]?.doubleValue ?? 0)
@@ -109,7 +136,39 @@ enum ReportText {
         } else if mirror.count > 20 {
             lines.append("  … \(mirror.count - 20) more in report.json")
         }
+        let why = whyLines(report, consoleLines: ConsoleTailText.reportLines)
+        if !why.isEmpty { lines += [""] + why }
         return lines.joined(separator: "\n")
+    }
+
+    /// What a person needs to see when a run went wrong: the requests the host refused (with
+    /// what was expected instead) and the last lines of the guest's console. Empty for a run
+    /// that completed with no refused request.
+    static func whyLines(_ report: JSONValue, consoleLines: Int) -> [String] {
+        var lines: [String] = []
+        let refused = report["refused_requests"]?.arrayValue ?? []
+        let total = report["refused_requests_total"]?.intValue ?? Int64(refused.count)
+        if total > 0 {
+            lines.append("requests answered with an error: \(total)" + (total > refused.count ? " (the first \(refused.count) below)" : ""))
+            for request in refused {
+                let head = "  \(request["method"]?.stringValue ?? "?") \(request["path"]?.stringValue ?? "?") → \(request["status"]?.intValue ?? 0)"
+                let why = request["hint"]?.stringValue ?? request["reason"]?.stringValue
+                lines.append(head + (why.map { ": \($0)" } ?? ""))
+            }
+        }
+        let completed = report["outcome"]?.stringValue == Outcome.completed.rawValue
+        let console = report["console_tail"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if !completed, report["guest"]?["pid"] != nil {
+            let path = report["console_log"]?.stringValue ?? "console.log"
+            if console.isEmpty {
+                lines.append("the guest's console (\(path)) is empty")
+            } else {
+                let shown = console.suffix(consoleLines)
+                lines.append("the guest's console, last \(plural(shown.count, "line")) (all of it in \(path)):")
+                lines += shown.map { "  | \($0)" }
+            }
+        }
+        return lines
     }
 
     private static func describe(_ value: JSONValue) -> String {

@@ -7,59 +7,59 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Launch a guest command and serve it until the run ends.",
         discussion: """
-            The guest learns the host's address from {url}, {host} and {port} in its arguments and
-            from SUPPORT_HOST_URL / SUPPORT_HOST_HOST / SUPPORT_HOST_PORT in its environment.
-            Flags override the job file.
+            The guest learns the host's address from {url}, {host} and {port} in its arguments and from SUPPORT_HOST_URL / SUPPORT_HOST_HOST / SUPPORT_HOST_PORT in its environment. Flags override the job file.
 
             Exit codes:
             \(Outcome.exitCodeTable)
             """)
 
-    @Option(help: "A JSON job file (PITA's keys or ours).")
+    @Option(help: ArgumentHelp("A JSON job file (PITA's keys or ours).", valueName: "file"))
     var job: String?
 
-    @Option(help: "Take over the run in RUN_DIR whose host died while its guest still runs.")
+    @Option(help: ArgumentHelp("Take over the run in this directory whose host died while its guest still runs.", valueName: "run-dir"))
     var resume: String?
 
     @OptionGroup var guestRun: GuestRunFlags
 
-    @Option(name: .customLong("result"), help: "A result path the guest must PUT (repeatable).")
+    @Option(name: .customLong("result"), help: ArgumentHelp("A result path the guest must PUT (repeatable).", valueName: "path"))
     var results: [String] = []
 
-    @Option(name: .customLong("optional-result"), help: "A result path the guest may PUT (repeatable).")
+    @Option(name: .customLong("optional-result"), help: ArgumentHelp("A result path the guest may PUT (repeatable).", valueName: "path"))
     var optionalResults: [String] = []
 
     @Flag(help: "Answer a mirror directory with a simple HTML index instead of 404.")
     var mirrorIndex = false
 
-    @Option(help: "Seconds between SIGTERM and SIGKILL (default 5).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds between SIGTERM and SIGKILL (default 5).", valueName: "seconds"))
     var killGrace: Double?
 
-    @Option(help: "Largest result file accepted, in bytes (default 1 GiB).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Largest result file accepted (default 1 GiB).", valueName: "bytes"))
     var maxResultSize: Int64?
 
-    @Option(help: "The run directory (default ./runs/<time>); it must not exist or be empty.")
+    @Option(help: ArgumentHelp("The run directory (default ./runs/<UTC time>-<4 hex>); it must not exist or be empty.", valueName: "run-dir"))
     var runDir: String?
 
-    @Option(help: "Seconds a guest may extend its total deadline by with POST /watchdog, in total (default 0: not allowed).")
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Seconds a guest may extend its total deadline by with POST /watchdog, in total (default 0: not allowed).", valueName: "seconds"))
     var maxExtend: Double?
 
-    @Option(help: "auto (a fresh secret per run, the default), none (for images that only know root paths), or your own.")
+    @Option(help: ArgumentHelp("auto (a fresh secret per run, the default), none (for images that only know root paths), or your own.", valueName: "token"))
     var token: String?
 
-    @Option(help: "Connections open at once; more are refused (default 64).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Connections open at once; more are refused (default 64).", valueName: "count"))
     var maxConnections: Int?
 
-    @Option(help: "Bytes of request headers; more get 431 (default 16384).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bytes of request headers; more get 431 (default 16384).", valueName: "bytes"))
     var maxHeaderBytes: Int?
 
-    @Option(help: "Seconds a connection may wait for a request head or stall in a body (default 30).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds a connection may wait for a request head or stall in a body (default 30).", valueName: "seconds"))
     var idleTimeout: Double?
 
-    @Option(help: "A regular expression for a boot banner: seen again, the guest rebooted.")
+    @Option(help: ArgumentHelp("A regular expression for a boot banner: seen again, the guest rebooted.", valueName: "regex"))
     var rebootPattern: String?
 
-    @Option(help: "Reboots allowed before the run ends as reboot-loop (default 0).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Reboots allowed before the run ends as reboot-loop (default 0).", valueName: "count"))
     var maxReboots: Int?
 
     @Flag(help: ArgumentHelp("Give every durable journal record its own fsync (to measure group commit).", visibility: .hidden))
@@ -71,7 +71,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print details too: the guest's command line, stop steps.")
     var verbose = false
 
-    @Argument(parsing: .postTerminator, help: "The guest command, after --.")
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The guest command, after --.", valueName: "command"))
     var command: [String] = []
 
     func run() async throws {
@@ -99,11 +99,12 @@ struct RunCommand: AsyncParsableCommand {
             console.endStatus()
             if !quiet { print("support-host: run directory: \(summary.runDirectory.url.path)") }
             print(summary.line)
+            if !quiet { ReportText.whyLines(summary.report, consoleLines: ConsoleTailText.runEndLines).forEach { print($0) } }
             throw ExitCode(summary.outcome.exitCode)
         } catch let error as JobError {
             throw fail("bad job: \(error)", code: Outcome.badJobExitCode)
         } catch let error as HostError {
-            throw fail("\(error)", code: Outcome.hostErrorExitCode)
+            throw fail("\(error)", code: error.exitCode)
         }
     }
 
@@ -124,7 +125,7 @@ struct RunCommand: AsyncParsableCommand {
             print("the guest is gone: recovered the run instead (outcome \(result.outcome))")
             throw ExitCode(Outcome(rawValue: result.outcome)?.exitCode ?? Outcome.hostCrashed.exitCode)
         } catch let error as HostError {
-            throw fail("\(error)", code: Outcome.hostErrorExitCode)
+            throw fail("\(error)", code: error.exitCode)
         }
     }
 
@@ -135,16 +136,16 @@ struct RunCommand: AsyncParsableCommand {
         settings.results += results
         settings.optionalResults += optionalResults
         if mirrorIndex { settings.mirrorIndex = true }
-        if let killGrace { settings.killGrace = killGrace }
+        settings.set(\.killGrace, killGrace, flag: "--kill-grace", setting: "kill grace")
         if let maxResultSize { settings.maxResultSize = maxResultSize }
         if let runDir { settings.runDirectory = runDir }
-        if let maxExtend { settings.maxExtend = maxExtend }
+        settings.set(\.maxExtend, maxExtend, flag: "--max-extend", setting: "max extend")
         if let token { settings.token = token }
-        if let maxConnections { settings.maxConnections = maxConnections }
-        if let maxHeaderBytes { settings.maxHeaderBytes = maxHeaderBytes }
-        if let idleTimeout { settings.idleTimeout = idleTimeout }
+        settings.set(\.maxConnections, maxConnections, flag: "--max-connections", setting: "max connections")
+        settings.set(\.maxHeaderBytes, maxHeaderBytes, flag: "--max-header-bytes", setting: "max header bytes")
+        settings.set(\.idleTimeout, idleTimeout, flag: "--idle-timeout", setting: "idle timeout")
         if let rebootPattern { settings.rebootPattern = rebootPattern }
-        if let maxReboots { settings.maxReboots = maxReboots }
+        settings.set(\.maxReboots, maxReboots, flag: "--max-reboots", setting: "max reboots")
         return settings
     }
 }

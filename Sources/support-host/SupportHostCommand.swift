@@ -8,22 +8,37 @@ struct SupportHostCommand: AsyncParsableCommand {
         commandName: "support-host",
         abstract: "Runs a guest command and serves it over HTTP: ping, results, platforms, a CPAN mirror.",
         discussion: """
-            Scheme verbs, offered by the plug-ins (support-host VERB --help):
-            \(VerbCommand.verbListing)
+            Scheme verbs, offered by the plug-ins: \(PluginTable.verbs.map { $0.verb.name + ($0.verb.argument.map { " " + $0 } ?? "") }.joined(separator: ", ")). Each has its own help: support-host help VERB. support-host plugins lists the plug-ins and their verbs.
             """,
+        version: SupportHostVersion.text,
         subcommands: [
-            RunCommand.self, ReportCommand.self, RecoverCommand.self, PlatformsCommand.self, PluginsCommand.self, DemoCommand.self,
-            DemoGuestCommand.self, VerbCommand.self, FillJournalCommand.self,
+            RunCommand.self, ReportCommand.self, RunsCommand.self, RecoverCommand.self, PlatformsCommand.self, PluginsCommand.self,
+            DemoCommand.self, DemoGuestCommand.self, VerbCommand.self, FillJournalCommand.self,
         ])
 
     /// `support-host VERB …` for a verb in the plug-in table goes to `VerbCommand`; the tool
-    /// itself knows no verb.
+    /// itself knows no verb. `support-host VERB --help` and `support-host help VERB` print
+    /// that verb's own help.
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        if let first = arguments.first, PluginTable.verbs.contains(where: { $0.verb.name == first }) {
+        let verbNamed = { (name: String?) in PluginTable.verbs.first { $0.verb.name == name } }
+        if let entry = verbNamed(arguments.first), asksForHelp(Array(arguments.dropFirst())) {
+            print(VerbCommand.help(for: entry.verb, plugin: entry.plugin))
+            return
+        }
+        if arguments.first == "help", let entry = verbNamed(arguments.dropFirst().first) {
+            print(VerbCommand.help(for: entry.verb, plugin: entry.plugin))
+            return
+        }
+        if verbNamed(arguments.first) != nil {
             arguments.insert(VerbCommand.configuration.commandName ?? "scheme-verb", at: 0)
         }
         await main(arguments)
+    }
+
+    /// `-h`/`--help` before any `--` (after it, they belong to the guest's command).
+    private static func asksForHelp(_ arguments: [String]) -> Bool {
+        arguments.prefix { $0 != "--" }.contains { $0 == "--help" || $0 == "-h" }
     }
 }
 

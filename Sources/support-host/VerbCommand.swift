@@ -9,54 +9,71 @@ import SupportHost
 struct VerbCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scheme-verb",
-        abstract: "A scheme verb of a plug-in: support-host VERB [ARGUMENT] [--guest local|qemu | -- COMMAND…].",
-        discussion: """
-            Verbs:
-            \(verbListing)
-
-            --guest local runs guest/image-manager.sh on this host with its injector directory;
-            --guest qemu boots the guest built by scripts/build-guest (see docs/readme-guests.md);
-            -- COMMAND… runs any launcher, with {injector} (the injector directory) and
-            {injector_iso} (an ISO 9660 image of it) in its arguments.
-            """,
+        abstract: "A scheme verb of a plug-in.",
         shouldDisplay: false)
 
     static var verbListing: String {
         PluginTable.verbs.map { entry in
-            "  \(entry.verb.name)\(entry.verb.argument.map { " " + $0 } ?? "") (\(entry.plugin)): \(entry.verb.summary)"
+            "  \(entry.verb.name)\(entry.verb.argument.map { " " + $0 } ?? ""): \(entry.verb.summary) (plug-in \(entry.plugin))"
         }.joined(separator: "\n")
     }
 
-    @Argument(help: "The verb.")
+    /// The guest kinds `--guest` takes, for help and for the message when it is something else.
+    static let guestKinds = "local (the image manager as a process on this host, the default) and qemu (the VM built by scripts/build-guest)"
+
+    /// `support-host VERB --help`: the verb's own help — its summary and usage — with the
+    /// options every verb shares (from this command's own help, so they never drift).
+    static func help(for verb: Verb, plugin: String) -> String {
+        let shared = helpMessage(columns: nil)
+        let options = shared.range(of: "OPTIONS:").map { String(shared[$0.lowerBound...]) } ?? ""
+        let argument = verb.argument.map { " <\($0.lowercased())>" } ?? ""
+        var text = """
+            OVERVIEW: \(verb.summary.prefix(1).uppercased() + verb.summary.dropFirst()). (Plug-in \(plugin).)
+
+            USAGE: support-host \(verb.name)\(argument) [--guest <kind>] [<options>] [-- <command> ...]
+
+            The guest: --guest takes \(guestKinds); or give any launcher command after --, with {injector} (the injector directory) and {injector_iso} (an ISO 9660 image of it) in its arguments. docs/guests.md says how the images are built.
+
+            ARGUMENTS:
+
+            """
+        if let name = verb.argument {
+            text += "  <\(name.lowercased())>  " + (name == "DIST" ? "A dist tarball or TAP script on this host, or a name in a --mirror." : "The verb's argument.") + "\n"
+        }
+        text += "  <command>  A guest launcher command, after --.\n\n"
+        return text + options
+    }
+
+    @Argument(help: ArgumentHelp("The verb.", visibility: .hidden))
     var verb: String
 
-    @Argument(help: "The verb's argument (test: DIST, a tarball or TAP script, or a name in a --mirror).")
+    @Argument(help: ArgumentHelp("The verb's argument, for a verb that takes one (test: DIST).", visibility: .hidden))
     var argument: String?
 
-    @Option(help: "local (the default) or qemu, unless a command follows --.")
+    @Option(help: ArgumentHelp("Which guest to boot: local or qemu (default local; leave it out when a command follows --).", valueName: "kind"))
     var guest: String?
 
-    @Option(help: "The testing scheme for test (perl5, sh; default from the DIST's name).")
+    @Option(help: ArgumentHelp("The testing scheme for test (perl5, sh; default from the DIST's name).", valueName: "scheme"))
     var scheme: String?
 
-    @Option(help: "The guest kernel for --guest qemu (default guest-build/vmlinuz).")
+    @Option(help: ArgumentHelp("The guest kernel for --guest qemu (default guest-build/vmlinuz).", valueName: "file"))
     var kernel: String?
 
-    @Option(help: "The guest initramfs for --guest qemu (default guest-build/initrd.gz).")
+    @Option(help: ArgumentHelp("The guest initramfs for --guest qemu (default guest-build/initrd.gz).", valueName: "file"))
     var initrd: String?
 
-    @Option(help: "Added to the guest kernel's command line for --guest qemu.")
+    @Option(help: ArgumentHelp("Added to the guest kernel's command line for --guest qemu.", valueName: "text"))
     var append: String?
 
-    @Option(help: "Seconds the image manager stays up after its task before it powers off.")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds the image manager stays up after its task before it powers off.", valueName: "seconds"))
     var linger: Double?
 
-    @Option(help: "The host name put into image.conf for a guest given after -- (default: the listen address).")
+    @Option(help: ArgumentHelp("The host name put into image.conf for a guest given after -- (default: the listen address).", valueName: "host"))
     var guestHost: String?
 
     @OptionGroup var guestRun: GuestRunFlags
 
-    @Option(help: "The run directory (default ./runs/<verb>-<time>).")
+    @Option(help: ArgumentHelp("The run directory (default ./runs/<UTC time>-<4 hex>); it must not exist or be empty.", valueName: "run-dir"))
     var runDir: String?
 
     @Flag(help: "Print the verb's answer as JSON.")
@@ -68,7 +85,7 @@ struct VerbCommand: AsyncParsableCommand {
     @Flag(help: "Print details too: the guest's command line, stop steps.")
     var verbose = false
 
-    @Argument(parsing: .postTerminator, help: "A guest command, after --.")
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("A guest launcher command, after --.", valueName: "command"))
     var command: [String] = []
 
     func run() async throws {
@@ -90,7 +107,7 @@ struct VerbCommand: AsyncParsableCommand {
         } catch let error as JobError {
             throw fail("bad job: \(error)", code: Outcome.badJobExitCode)
         } catch let error as HostError {
-            throw fail("\(error)", code: Outcome.hostErrorExitCode)
+            throw fail("\(error)", code: error.exitCode)
         } catch {
             throw fail("\(error)", code: Outcome.badJobExitCode)
         }
@@ -100,22 +117,28 @@ struct VerbCommand: AsyncParsableCommand {
         } else {
             if !quiet { print("support-host: run directory: \(result.summary.runDirectory.url.path)") }
             result.verdict.lines.forEach { print($0) }
+            if !quiet { ReportText.whyLines(result.summary.report, consoleLines: ConsoleTailText.runEndLines).forEach { print($0) } }
         }
         throw ExitCode(result.verdict.exitCode)
     }
 
     private func verbRequest() throws(JobError) -> VerbRequest {
+        if let argument, let entry = PluginTable.verbs.first(where: { $0.verb.name == verb }), entry.verb.argument == nil {
+            throw .unexpectedArgument(verb: verb, argument: argument)
+        }
         var settings = JobSettings()
         settings.command = ["/bin/true"]
         try guestRun.apply(to: &settings)
-        settings.runDirectory = runDir ?? "runs/\(verb)-" + String(Int(Date().timeIntervalSince1970))
+        settings.runDirectory = runDir
         let choice: GuestChoice
         switch (guest, command.isEmpty) {
         case (nil, false): choice = .command(command)
         case ("local"?, true), (nil, true): choice = .local
         case ("qemu"?, true): choice = .qemu(kernel: kernel, initrd: initrd, append: append)
-        case (_?, true): throw .wrongType(key: "guest", expected: "local or qemu (or a command after --)")
-        case (_?, false): throw .wrongType(key: "guest", expected: "left out when a command follows --")
+        case (let kind?, true):
+            throw .badFlag(flag: "--guest", value: kind, reason: "no such guest kind; the kinds are \(Self.guestKinds), or give a launcher command after --")
+        case (let kind?, false):
+            throw .badFlag(flag: "--guest", value: kind, reason: "leave --guest out when a launcher command follows --")
         }
         var request = VerbRequest(verb: verb, argument: argument, scheme: scheme, guest: choice, settings: settings)
         request.linger = linger

@@ -35,7 +35,7 @@ struct CaptureTests {
         let status = await host.wait()
         #expect(status == 0, "\(host.stderr)")
         let growth = peak - baseline
-        print("100 MiB upload: host VmRSS baseline \(baseline) KiB, peak \(peak) KiB, growth \(growth) KiB")
+        Fixtures.note("100 MiB upload: host VmRSS baseline \(baseline) KiB, peak \(peak) KiB, growth \(growth) KiB")
         #expect(growth < 48 * 1024, "host RSS grew by \(growth) KiB during a 100 MiB upload")
         let expected = try String(contentsOf: scratch.appendingPathComponent("big.sha256"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)

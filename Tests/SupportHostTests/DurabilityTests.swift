@@ -145,7 +145,7 @@ struct DurabilityTests {
         #expect(await Fixtures.eventually(timeout: 30) {
             RunFiles(url: runDir).journalText.components(separatedBy: #""kind":"listening""#).count == 3
         })
-        FileManager.default.createFile(atPath: work.appendingPathComponent("go").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: work.appendingPathComponent("go").path, contents: nil)
         let status = await second.wait()
         #expect(status == 0, "\(second.stderr)\n\(second.stdout)")
         let report = try RunFiles(url: runDir).report

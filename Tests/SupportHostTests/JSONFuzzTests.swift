@@ -79,7 +79,7 @@ struct JSONFuzzTests {
                 if entry != general { tally.fail("parseEntry's entry differs", document) }
             }
         }
-        print("JSONFuzzTests: \(tally.documents) documents, \(tally.accepted) accepted, \(tally.refused) refused, \(tally.entries) journal entries, \(tally.mergedKeys) keys merged as equal Swift strings, \(tally.failures) disagreements\n\(counts)")
+        Fixtures.note("JSONFuzzTests: \(tally.documents) documents, \(tally.accepted) accepted, \(tally.refused) refused, \(tally.entries) journal entries, \(tally.mergedKeys) keys merged as equal Swift strings, \(tally.failures) disagreements\n\(counts)")
         #expect(tally.documents > 25000)
         #expect(tally.accepted > 10000 && tally.refused > 10000 && tally.entries > 2000)
         #expect(tally.failures == 0, "\(tally.failures) disagreements, first: \(tally.examples.joined(separator: "\n"))")

@@ -22,7 +22,7 @@ struct JobTests {
         ("result from the job without slash", ["--job", jobFile(#"{"execute": ["true"], "http_result": ["r.xml"]}"#)], "result path 'r.xml'"),
         ("missing mirror directory", ["--mirror", "/cpan=/no/such/dir", "--", "true"], "directory '/no/such/dir' does not exist"),
         ("mirror without prefix", ["--mirror", "cpan", "--", "true"], "mirror 'cpan' must be PREFIX=DIR"),
-        ("zero timeout", ["--startup-timeout", "0", "--", "true"], "startup timeout must be a positive number of seconds, not 0"),
+        ("zero timeout", ["--startup-timeout", "0", "--", "true"], "--startup-timeout must be a positive number of seconds, not 0"),
         ("bad listen", ["--listen", "localhost", "--", "true"], "listen address 'localhost'"),
         ("missing job file", ["--job", "/no/such/job.json"], "cannot read job file /no/such/job.json"),
     ]

@@ -28,7 +28,7 @@ struct LifecycleTests {
         #expect(report["stop"]?["last_request"] == "GET /")
         #expect(Self.steps(report) == ["SIGTERM"])
         #expect(report["guest"]?["signal_name"] == "SIGTERM")
-        let last = host.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let last = host.stdout.split(separator: "\n").first { $0.hasPrefix("activity timeout") }.map(String.init) ?? ""
         #expect(last.hasPrefix("activity timeout: no request for 1 s (last: GET / at "), "\(last)")
         #expect(last.contains("stopped by SIGTERM after"), "\(last)")
     }

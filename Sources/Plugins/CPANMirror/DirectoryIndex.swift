@@ -15,9 +15,9 @@ enum DirectoryIndex {
         ]
         for name in names.prefix(maximumEntries) {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
-            let shown = name + (isDirectory.boolValue ? "/" : "")
-            lines.append("<li><a href=\"\(escape(base + encode(name)))\(isDirectory.boolValue ? "/" : "")\">\(escape(shown))</a></li>")
+            let isFolder = FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory) && isDirectory.boolValue
+            let shown = name + (isFolder ? "/" : "")
+            lines.append("<li><a href=\"\(escape(base + encode(name)))\(isFolder ? "/" : "")\">\(escape(shown))</a></li>")
         }
         if names.count > maximumEntries { lines.append("<li>… \(names.count - maximumEntries) more not listed</li>") }
         lines.append("</ul></body></html>")

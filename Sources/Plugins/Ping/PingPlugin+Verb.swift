@@ -22,9 +22,12 @@ extension PingPlugin {
 
     static func verdict(_ run: VerbReport) -> VerbVerdict {
         let launched = run.time(of: "guest-launched") ?? 0
-        guard let ping = run.time(of: "first-ping") else {
+        // The host's decision, not the first ping: a ping that came while the guest was being
+        // stopped started nothing (the host journals it as `late-ping`).
+        guard let ping = run.time(of: "guest-started") else {
+            let late = run.time(of: "late-ping").map { String(format: " (a ping came %.2f s after launch, during the stop: too late)", $0 - launched) } ?? ""
             return VerbVerdict(
-                lines: ["no ping: \(run.line)"], exitCode: run.exitCode == 0 ? 1 : run.exitCode,
+                lines: ["no ping before the run ended\(late)", run.line], exitCode: run.exitCode == 0 ? 1 : run.exitCode,
                 details: ["pinged": false, "outcome": .string(run.outcome)])
         }
         let seconds = ping - launched

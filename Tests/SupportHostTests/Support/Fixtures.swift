@@ -11,11 +11,23 @@ enum Fixtures {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// One directory per test process, removed when the process exits; one left by a test
+    /// process that was killed is removed by the next.
     static let scratchRoot: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("support-host-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        let manager = FileManager.default
+        let tmp = manager.temporaryDirectory
+        for name in (try? manager.contentsOfDirectory(atPath: tmp.path)) ?? [] where name.hasPrefix("support-host-tests-") {
+            if let pid = pid_t(name.dropFirst("support-host-tests-".count)), pid != getpid(), kill(pid, 0) != 0 {
+                try? manager.removeItem(at: tmp.appendingPathComponent(name))
+            }
+        }
+        let url = tmp.appendingPathComponent("support-host-tests-\(getpid())")
+        try? manager.createDirectory(at: url, withIntermediateDirectories: true)
+        scratchPath = url.path
+        atexit { if let path = Fixtures.scratchPath { try? FileManager.default.removeItem(atPath: path) } }
         return url
     }()
+    nonisolated(unsafe) private static var scratchPath: String?
 
     /// A new empty directory for one test.
     static func temporaryDirectory(_ name: String) -> URL {
@@ -36,6 +48,12 @@ enum Fixtures {
         let text = "#!/bin/sh\nset -eu\n" + body + "\n"
         _ = FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o755])
         return url.path
+    }
+
+    /// Figures a test measured (fuzz counts, memory, boot times): printed only with
+    /// SUPPORT_HOST_TEST_VERBOSE=1, so that `swift test` shows nothing a user must ignore.
+    static func note(_ text: @autoclosure () -> String) {
+        if ProcessInfo.processInfo.environment["SUPPORT_HOST_TEST_VERBOSE"] == "1" { print(text()) }
     }
 
     /// Whether a program is on PATH (tests that need it skip with how to install it).

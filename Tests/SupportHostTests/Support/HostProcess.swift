@@ -25,8 +25,8 @@ final class HostProcess: @unchecked Sendable {
         let scratch = Fixtures.temporaryDirectory("host-output")
         stdoutFile = scratch.appendingPathComponent("stdout")
         stderrFile = scratch.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.executableURL = Self.executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
