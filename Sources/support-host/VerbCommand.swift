@@ -15,7 +15,8 @@ struct VerbCommand: AsyncParsableCommand {
             \(verbListing)
 
             --guest local runs guest/image-manager.sh on this host with its injector directory;
-            --guest qemu boots the guest built by scripts/build-guest (see docs/readme-guests.md);
+            --guest qemu:ARCH (x86_64, i386, arm64; qemu alone is x86_64) boots the guest built by
+            scripts/build-guest --arch ARCH (see docs/guests.md);
             -- COMMAND… runs any launcher, with {injector} (the injector directory) and
             {injector_iso} (an ISO 9660 image of it) in its arguments.
             """,
@@ -33,16 +34,16 @@ struct VerbCommand: AsyncParsableCommand {
     @Argument(help: "The verb's argument (test: DIST, a tarball or TAP script, or a name in a --mirror).")
     var argument: String?
 
-    @Option(help: "local (the default) or qemu, unless a command follows --.")
+    @Option(help: "local (the default), qemu (qemu:x86_64), qemu:i386 or qemu:arm64, unless a command follows --.")
     var guest: String?
 
     @Option(help: "The testing scheme for test (perl5, sh; default from the DIST's name).")
     var scheme: String?
 
-    @Option(help: "The guest kernel for --guest qemu (default guest-build/vmlinuz).")
+    @Option(help: "The guest kernel for --guest qemu (default guest-build/ARCH/vmlinuz).")
     var kernel: String?
 
-    @Option(help: "The guest initramfs for --guest qemu (default guest-build/initrd.gz).")
+    @Option(help: "The guest initramfs for --guest qemu (default guest-build/ARCH/initrd).")
     var initrd: String?
 
     @Option(help: "Added to the guest kernel's command line for --guest qemu.")
@@ -113,8 +114,11 @@ struct VerbCommand: AsyncParsableCommand {
         switch (guest, command.isEmpty) {
         case (nil, false): choice = .command(command)
         case ("local"?, true), (nil, true): choice = .local
-        case ("qemu"?, true): choice = .qemu(kernel: kernel, initrd: initrd, append: append)
-        case (_?, true): throw .wrongType(key: "guest", expected: "local or qemu (or a command after --)")
+        case (let name?, true):
+            guard let arch = QemuArch(guestName: name) else {
+                throw .wrongType(key: "guest", expected: QemuArch.guestNames.joined(separator: ", ") + " (or a command after --)")
+            }
+            choice = .qemu(arch: arch, kernel: kernel, initrd: initrd, append: append)
         case (_?, false): throw .wrongType(key: "guest", expected: "left out when a command follows --")
         }
         var request = VerbRequest(verb: verb, argument: argument, scheme: scheme, guest: choice, settings: settings)
