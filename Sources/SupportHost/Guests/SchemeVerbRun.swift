@@ -91,6 +91,7 @@ public enum SchemeVerbRun {
             }
         }
         settings.results += plan.results
+        settings.optionalResults += plan.optionalResults
         settings.mirrors += plan.mirrors.map { ($0.prefix, $0.directory) }
         let job = try Job(settings)
 
