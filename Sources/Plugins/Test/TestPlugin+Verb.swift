@@ -28,7 +28,20 @@ extension TestPlugin {
         case .prepare:
             return try Self.plan(arguments).json
         case .finish:
-            return Self.verdict(VerbReport(arguments["report"] ?? .null)).json
+            let run = VerbReport(arguments["report"] ?? .null)
+            var verdict = Self.verdict(run)
+            // A run cut short (a hang, a crash): what the guest was doing last.
+            if run.exitCode != 0, let runDir = arguments["run_dir"]?.stringValue {
+                let tail = ConsoleTail.read(URL(fileURLWithPath: runDir).appendingPathComponent("console.log"))
+                if !tail.isEmpty {
+                    verdict.lines += ["the console's last lines:"] + tail.map { "  | " + $0 }
+                    if case .object(var details) = verdict.details {
+                        details["console_tail"] = .array(tail.map { .string($0) })
+                        verdict.details = .object(details)
+                    }
+                }
+            }
+            return verdict.json
         }
     }
 
@@ -110,9 +123,8 @@ extension TestPlugin {
         if !steps.isEmpty && final == nil { details["steps"] = .array(steps) }
         if let grade {
             let failing = run.report["failing_tests"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            lines.append("\(grade): \(run.report["grade_reason"]?.stringValue ?? "")")
+            lines.append("\(grade): \(testCount) test file\(testCount == 1 ? "" : "s"), \(passed) passed, \(failed) failed (\(run.report["grade_reason"]?.stringValue ?? ""))")
             if !failing.isEmpty { lines.append("failing test files: " + failing.joined(separator: " ")) }
-            lines.append("\(testCount) test file\(testCount == 1 ? "" : "s"), \(passed) passed, \(failed) failed")
             details["grade"] = .string(grade)
             details["grade_reason"] = run.report["grade_reason"] ?? .null
             details["failing_tests"] = .array(failing.map { .string($0) })
