@@ -2,7 +2,8 @@
 # The reference image manager: runs inside a guest (or as a plain process for --guest local),
 # reads image.conf from the injector, pings the support server, runs the task (Ping, Discover,
 # Test), uploads what it found, then powers the machine off (--poweroff) or exits.
-# POSIX sh: works in busybox ash, dash and bash. Needs awk, sed, tr; curl, or busybox nc/wget.
+# POSIX sh: works in busybox ash, dash and bash. Needs awk, sed, tr; curl, or perl's HTTP::Tiny
+# and busybox wget, or busybox nc and wget.
 #
 #   image-manager.sh [--injector DIR] [--workarea DIR] [--poweroff]
 #
@@ -110,6 +111,20 @@ http_get() {
 http_put() {
     if have curl; then
         curl -fsS -T "$1" -H "Content-Type: $3" "$SERVER$2" >/dev/null
+        return
+    fi
+    # perl's HTTP::Tiny where there is perl (the qemu guests): it waits for the answer, where
+    # busybox nc half-closes the connection at the end of its input, and the host may close
+    # it before answering (the upload is then lost).
+    if have perl && perl -MHTTP::Tiny -e 1 2>/dev/null; then
+        perl -MHTTP::Tiny -e '
+            my ($file, $url, $type) = @ARGV;
+            open my $in, "<:raw", $file or die "image-manager: $file: $!\n";
+            my $body = do { local $/; <$in> };
+            my $answer = HTTP::Tiny->new(timeout => 120)->request("PUT", $url, { content => $body, headers => { "Content-Type" => $type } });
+            exit 0 if $answer->{success};
+            print STDERR "image-manager: PUT answered: $answer->{status} $answer->{reason}\n";
+            exit 1;' "$1" "$SERVER$2" "$3"
         return
     fi
     [ -n "$NC" ] || { say "neither curl nor nc to PUT with"; return 1; }

@@ -13,7 +13,7 @@ enum ConsoleTail {
         let size = (try? handle.seekToEnd()) ?? 0
         try? handle.seek(toOffset: size > UInt64(maxBytes) ? size - UInt64(maxBytes) : 0)
         let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        var lines = text.split(omittingEmptySubsequences: true) { $0 == "\n" || $0 == "\r" }.map { line in
+        var lines = text.split(omittingEmptySubsequences: true) { $0.isNewline }.map { line in
             String(String.UnicodeScalarView(line.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }))
         }
         if size > UInt64(maxBytes), !lines.isEmpty { lines.removeFirst() }
