@@ -95,6 +95,8 @@ BOOT_ID=
 
 NC=
 if have nc; then NC=nc; elif have busybox; then NC="busybox nc"; fi
+PERL_HTTP=no
+if ! have curl && have perl && perl -MHTTP::Tiny -e 1 2>/dev/null; then PERL_HTTP=yes; fi
 
 # http_get PATH OUTFILE [HEADER]
 http_get() {
@@ -116,7 +118,7 @@ http_put() {
     # perl's HTTP::Tiny where there is perl (the qemu guests): it waits for the answer, where
     # busybox nc half-closes the connection at the end of its input, and the host may close
     # it before answering (the upload is then lost).
-    if have perl && perl -MHTTP::Tiny -e 1 2>/dev/null; then
+    if [ "$PERL_HTTP" = yes ]; then
         perl -MHTTP::Tiny -e '
             my ($file, $url, $type) = @ARGV;
             open my $in, "<:raw", $file or die "image-manager: $file: $!\n";
