@@ -65,7 +65,7 @@ struct LocalGuestTests {
         let host = try await HostProcess.run(["test", dist, "--guest", "local", "--run-dir", runDir.path])
         #expect(host.status == 1, "\(host.stdout)\n\(host.stderr)")
         #expect(host.stdout.contains("FAIL: 1 test file, 1 passed, 1 failed"), "\(host.stdout)")
-        #expect(host.stdout.contains("FAILED make test (exit 2)"), "\(host.stdout)")
+        #expect(host.stdout.contains("FAILED make test (exit 2, "), "\(host.stdout)")
         #expect(try RunFiles(url: runDir).report["outcome"] == "completed", "the run itself completed")
     }
 
@@ -82,6 +82,70 @@ struct LocalGuestTests {
         #expect(host.status == 0, "\(host.stdout)\n\(host.stderr)")
         let paths = try RunFiles(url: runDir).report["mirror_requests"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
         #expect(paths == ["/cpan/authors/id/L/LO/LOCAL/Hello-Tiny-0.01.tar.gz"])
+    }
+
+    @Test func aDependencyComesFromTheMirrorThroughCpanm() async throws {
+        let mirror = try MiniCPAN.build()
+        let runDir = Fixtures.runDirectory("test-deps")
+        let host = try await HostProcess.run([
+            "test", GradeDists.path(GradeDists.needsHello), "--mirror", "/cpan=\(mirror.path)", "--guest", "local", "--run-dir", runDir.path,
+        ])
+        #expect(host.status == 0, "\(host.stdout)\n\(host.stderr)\n\(RunFiles(url: runDir).console)")
+        let report = try RunFiles(url: runDir).report
+        #expect(report["grade"] == "PASS")
+        let paths = report["mirror_requests"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
+        #expect(paths.contains("/cpan/" + MiniCPAN.tarball), "\(paths)")
+        #expect(host.stdout.contains("ok     cpanm --installdeps ."), "\(host.stdout)")
+    }
+
+    @Test func aMakefilePLThatSaysOSUnsupportedIsNA() async throws {
+        let runDir = Fixtures.runDirectory("test-na")
+        let host = try await HostProcess.run(["test", GradeDists.path(GradeDists.noSuchOS), "--guest", "local", "--run-dir", runDir.path])
+        #expect(host.status == 2, "\(host.stdout)\n\(host.stderr)")
+        let report = try RunFiles(url: runDir).report
+        #expect(report["grade"] == "NA")
+        #expect(report["outcome"] == "completed")
+    }
+
+    @Test func aTarballThatIsNotADistIsUnknown() async throws {
+        let runDir = Fixtures.runDirectory("test-unknown")
+        let host = try await HostProcess.run(["test", GradeDists.path(GradeDists.notADist), "--guest", "local", "--run-dir", runDir.path])
+        #expect(host.status == 3, "\(host.stdout)\n\(host.stderr)")
+        #expect(try RunFiles(url: runDir).report["grade_reason"]?.stringValue?.contains("no Makefile.PL or Build.PL") == true)
+    }
+
+    @Test func theGradeIsRebuiltFromTheJournal() async throws {
+        let runDir = Fixtures.runDirectory("test-regrade")
+        let host = try await HostProcess.run(["test", GradeDists.path(GradeDists.noSuchOS), "--guest", "local", "--run-dir", runDir.path])
+        #expect(host.status == 2)
+        try FileManager.default.removeItem(at: runDir.appendingPathComponent("report.json"))
+        let recover = try await HostProcess.run(["recover", runDir.path])
+        let json = try RunFiles(url: runDir).report
+        #expect(json["grade"] == "NA", "\(recover.stdout)\n\(recover.stderr)")
+        #expect(json["grade_reason"]?.stringValue?.contains("cannot run here") == true)
+    }
+
+    @Test func aHangingTestEndsByTheActivityTimeoutWithItsSteps() async throws {
+        let runDir = Fixtures.runDirectory("test-hang")
+        let host = try await HostProcess.run([
+            "test", GradeDists.path(GradeDists.hangs), "--guest", "local", "--activity-timeout", "3", "--run-dir", runDir.path,
+        ])
+        #expect(host.status == 21, "\(host.stdout)\n\(host.stderr)")
+        let report = try RunFiles(url: runDir).report
+        #expect(report["grade"] == "FAIL")
+        #expect(host.stdout.contains("ok     make (exit 0"), "\(host.stdout)")
+        #expect(host.stdout.contains("running: /usr/bin/perl -Mblib t/hang.t"), "\(host.stdout)")
+    }
+
+    @Test func anUnknownGuestOrAMissingImageSaysWhatToDo() async throws {
+        let unknown = try await HostProcess.run(["ping", "--guest", "qemu:sparc", "--run-dir", Fixtures.runDirectory("bad-guest").path])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("qemu:arm64"), "\(unknown.stderr)")
+        let missing = try await HostProcess.run(
+            ["ping", "--guest", "qemu:arm64", "--run-dir", Fixtures.runDirectory("no-image").path],
+            environment: ["SUPPORT_HOST_GUEST_BUILD": Fixtures.temporaryDirectory("empty-build").path])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("scripts/build-guest --arch arm64"), "\(missing.stderr)")
     }
 
     @Test func aCommandGuestGetsTheInjectorPlaceholder() async throws {

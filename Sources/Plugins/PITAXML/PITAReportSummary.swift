@@ -3,7 +3,8 @@ import PluginAPI
 
 /// What a PITA-XML `<report>` says, in a few numbers: per `<test>` its name, exit code and,
 /// for TAP output, the plan and the passed / failed / TODO counts; per `<command>` the command
-/// and its exit code (PITA-XML 0.52 records none for commands, so it is usually null).
+/// and its exit code (PITA-XML 0.52 records none for commands, so it is usually null). Our image
+/// manager adds to 0.52 a `<duration>` (seconds) per step and a `<grade reason='…'>` per install.
 public struct PITAReportSummary: Sendable, Equatable {
     public struct Test: Sendable, Equatable {
         public var name: String?
@@ -13,12 +14,23 @@ public struct PITAReportSummary: Sendable, Equatable {
         public var passed: Int?
         public var failed: Int?
         public var todo: Int?
+        public var duration: Double?
     }
 
     public struct Command: Sendable, Equatable {
         public var command: String
         public var exitCode: JSONValue
+        public var duration: Double?
     }
+
+    /// The CPAN Testers grade the guest gave (`PASS`, `FAIL`, `NA`, `UNKNOWN`) and why.
+    public struct Grade: Sendable, Equatable {
+        public var grade: String
+        public var reason: String
+    }
+
+    /// The grades a report may carry.
+    public static let grades: Set<String> = ["PASS", "FAIL", "NA", "UNKNOWN"]
 
     /// Entries kept per list; a report with more says so with `truncated`.
     static let maxEntries = 1000
@@ -28,6 +40,7 @@ public struct PITAReportSummary: Sendable, Equatable {
     public var tests: [Test]
     public var commands: [Command]
     public var truncated: Bool
+    public var grade: Grade?
 
     init(_ report: XMLTreeNode) {
         installs = report.children("install").count
@@ -38,7 +51,7 @@ public struct PITAReportSummary: Sendable, Equatable {
             let language = element.attributes["language"] ?? "text/x-tap"
             var test = Test(
                 name: element.attributes["name"].map { Self.clip($0) }, language: Self.clip(language),
-                exitCode: Self.exitCode(element))
+                exitCode: Self.exitCode(element), duration: Self.duration(element))
             if language == "text/x-tap" {
                 let counts = TAPCounts(element.child("stdout")?.text ?? "")
                 test.planned = counts.planned
@@ -51,8 +64,20 @@ public struct PITAReportSummary: Sendable, Equatable {
         commands = commandElements.prefix(Self.maxEntries).map { element in
             Command(
                 command: Self.clip(element.child("cmd")?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""),
-                exitCode: Self.exitCode(element))
+                exitCode: Self.exitCode(element), duration: Self.duration(element))
         }
+        grade = report.descendants("grade").first.flatMap { element in
+            let value = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard Self.grades.contains(value) else { return nil }
+            return Grade(grade: value, reason: Self.clip(element.attributes["reason"] ?? ""))
+        }
+    }
+
+    private static func duration(_ element: XMLTreeNode) -> Double? {
+        guard let text = element.child("duration")?.text.trimmingCharacters(in: .whitespacesAndNewlines),
+            let seconds = Double(text), seconds.isFinite, seconds >= 0
+        else { return nil }
+        return seconds
     }
 
     private static func exitCode(_ element: XMLTreeNode) -> JSONValue {
@@ -69,17 +94,20 @@ public struct PITAReportSummary: Sendable, Equatable {
     /// The summary as a journal record and a `report.json` entry.
     public var json: JSONValue {
         func optional(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
-        return [
+        func seconds(_ value: Double?) -> JSONValue { value.map { .double($0) } ?? .null }
+        var json: [String: JSONValue] = [
             "installs": .int(Int64(installs)), "truncated": .bool(truncated),
             "tests": .array(tests.map { test in
                 [
                     "name": test.name.map { .string($0) } ?? .null, "language": .string(test.language),
                     "exit_code": test.exitCode, "planned": optional(test.planned), "passed": optional(test.passed),
-                    "failed": optional(test.failed), "todo": optional(test.todo),
+                    "failed": optional(test.failed), "todo": optional(test.todo), "duration": seconds(test.duration),
                 ]
             }),
-            "commands": .array(commands.map { ["cmd": .string($0.command), "exit_code": $0.exitCode] }),
+            "commands": .array(commands.map { ["cmd": .string($0.command), "exit_code": $0.exitCode, "duration": seconds($0.duration)] }),
         ]
+        if let grade { json["grade"] = ["grade": .string(grade.grade), "reason": .string(grade.reason)] }
+        return .object(json)
     }
 }
 
