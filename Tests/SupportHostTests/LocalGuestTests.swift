@@ -45,7 +45,7 @@ struct LocalGuestTests {
         let runDir = Fixtures.runDirectory("test-pass")
         let host = try await HostProcess.run(["test", dist, "--guest", "local", "--run-dir", runDir.path])
         #expect(host.status == 0, "\(host.stdout)\n\(host.stderr)\n\(RunFiles(url: runDir).console)")
-        #expect(host.stdout.contains("PASS: 1 test file, 2 passed, 0 failed"), "\(host.stdout)")
+        #expect(host.stdout.contains("grade PASS, run completed: 1 test file, 2 passed, 0 failed"), "\(host.stdout)")
         let report = try RunFiles(url: runDir).report
         let summary = report["results"]?.arrayValue?.first { $0["path"] == "/1" }?["pita_report"]
         let test = summary?["tests"]?.arrayValue?.first
@@ -64,9 +64,15 @@ struct LocalGuestTests {
         let runDir = Fixtures.runDirectory("test-fail")
         let host = try await HostProcess.run(["test", dist, "--guest", "local", "--run-dir", runDir.path])
         #expect(host.status == 1, "\(host.stdout)\n\(host.stderr)")
-        #expect(host.stdout.contains("FAIL: 1 test file, 1 passed, 1 failed"), "\(host.stdout)")
+        #expect(host.stdout.contains("grade FAIL, run completed: 1 test file, 1 passed, 1 failed"), "\(host.stdout)")
         #expect(host.stdout.contains("FAILED make test (exit 2, "), "\(host.stdout)")
         #expect(try RunFiles(url: runDir).report["outcome"] == "completed", "the run itself completed")
+        // Why it failed, on the terminal: the `not ok` line and Test::More's diagnostics.
+        #expect(host.stdout.contains("         not ok 2 - greets"), "\(host.stdout)")
+        #expect(host.stdout.contains("Failed test 'greets'"), "\(host.stdout)")
+        let report = try await HostProcess.run(["report", runDir.path])
+        #expect(report.stdout.hasPrefix("outcome:  run completed (exit 0) · grade FAIL: "), "\(report.stdout)")
+        #expect(report.stdout.contains("failing:  t/basic.t"), "\(report.stdout)")
     }
 
     @Test func aDistNameIsFoundInAMirror() async throws {
@@ -128,7 +134,7 @@ struct LocalGuestTests {
     @Test func aHangingTestEndsByTheActivityTimeoutWithItsSteps() async throws {
         let runDir = Fixtures.runDirectory("test-hang")
         let host = try await HostProcess.run([
-            "test", GradeDists.path(GradeDists.hangs), "--guest", "local", "--activity-timeout", "3", "--run-dir", runDir.path,
+            "test", GradeDists.path(GradeDists.hangs), "--guest", "local", "--activity-timeout", "8", "--run-dir", runDir.path,
         ])
         #expect(host.status == 21, "\(host.stdout)\n\(host.stderr)")
         let report = try RunFiles(url: runDir).report

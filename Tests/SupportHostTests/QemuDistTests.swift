@@ -44,7 +44,7 @@ extension QemuSuites {
             for (_, run) in runs.sorted(by: { $0.key < $1.key }) {
                 #expect(run.host.status == 0, "\(run.context)")
                 #expect(run.report["grade"] == "PASS", "\(run.context)")
-                #expect(run.host.stdout.contains("PASS: 1 test file, 1 passed, 0 failed"), "\(run.context)")
+                #expect(run.host.stdout.contains("grade PASS, run completed: 1 test file, 1 passed, 0 failed"), "\(run.context)")
                 let paths = run.report["mirror_requests"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
                 #expect(paths.contains("/cpan/" + MiniCPAN.tarball), "the dependency came from the mirror: \(paths)")
                 let commands = run.report["results"]?.arrayValue?.first { $0["path"] == "/1" }?["pita_report"]?["commands"]?.arrayValue ?? []
@@ -92,7 +92,7 @@ extension QemuSuites {
             let run = try #require(try await Self.onEach(["x86_64"], "na", ["test", GradeDists.path(GradeDists.noSuchOS)])["x86_64"])
             #expect(run.host.status == 2, "\(run.context)")
             #expect(run.report["grade"] == "NA", "\(run.context)")
-            #expect(run.host.stdout.contains("NA: "), "\(run.context)")
+            #expect(run.host.stdout.contains("grade NA, run completed: "), "\(run.context)")
         }
 
         @Test func aTarballThatIsNotADistIsUnknownWithTheReason() async throws {

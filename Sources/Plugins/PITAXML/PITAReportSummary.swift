@@ -15,12 +15,18 @@ public struct PITAReportSummary: Sendable, Equatable {
         public var failed: Int?
         public var todo: Int?
         public var duration: Double?
+        /// The first `not ok` lines, each with the `#` diagnostics that follow it.
+        public var failures: [String] = []
+        /// The end of stderr when the test file failed: what a person reads first.
+        public var stderrTail: [String] = []
     }
 
     public struct Command: Sendable, Equatable {
         public var command: String
         public var exitCode: JSONValue
         public var duration: Double?
+        /// The end of stderr when the command failed.
+        public var stderrTail: [String] = []
     }
 
     /// The CPAN Testers grade the guest gave (`PASS`, `FAIL`, `NA`, `UNKNOWN`) and why.
@@ -58,19 +64,41 @@ public struct PITAReportSummary: Sendable, Equatable {
                 test.passed = counts.passed
                 test.failed = counts.failed
                 test.todo = counts.todo
+                test.failures = counts.failures
+            }
+            if !test.failures.isEmpty || !(test.exitCode == .int(0) || test.exitCode == .null) {
+                test.stderrTail = Self.tail(element.child("stderr")?.text ?? "")
             }
             return test
         }
         commands = commandElements.prefix(Self.maxEntries).map { element in
-            Command(
+            var command = Command(
                 command: Self.clip(element.child("cmd")?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""),
                 exitCode: Self.exitCode(element), duration: Self.duration(element))
+            if !(command.exitCode == .int(0) || command.exitCode == .null) {
+                command.stderrTail = Self.tail(element.child("stderr")?.text ?? "")
+            }
+            return command
         }
         grade = report.descendants("grade").first.flatMap { element in
             let value = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard Self.grades.contains(value) else { return nil }
             return Grade(grade: value, reason: Self.clip(element.attributes["reason"] ?? ""))
         }
+    }
+
+    /// Lines kept of a failing step's stderr, and of each line.
+    static let tailLines = 10
+    static let maxLineBytes = 300
+
+    /// The last non-empty lines of a step's output, each clipped.
+    static func tail(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            .suffix(tailLines).map(clipLine)
+    }
+
+    static func clipLine(_ line: String) -> String {
+        line.utf8.count <= maxLineBytes ? line : String(decoding: Array(line.utf8.prefix(maxLineBytes)), as: UTF8.self) + "…"
     }
 
     private static func duration(_ element: XMLTreeNode) -> Double? {
@@ -102,9 +130,15 @@ public struct PITAReportSummary: Sendable, Equatable {
                     "name": test.name.map { .string($0) } ?? .null, "language": .string(test.language),
                     "exit_code": test.exitCode, "planned": optional(test.planned), "passed": optional(test.passed),
                     "failed": optional(test.failed), "todo": optional(test.todo), "duration": seconds(test.duration),
+                    "failures": .array(test.failures.map { .string($0) }), "stderr_tail": .array(test.stderrTail.map { .string($0) }),
                 ]
             }),
-            "commands": .array(commands.map { ["cmd": .string($0.command), "exit_code": $0.exitCode, "duration": seconds($0.duration)] }),
+            "commands": .array(commands.map {
+                [
+                    "cmd": .string($0.command), "exit_code": $0.exitCode, "duration": seconds($0.duration),
+                    "stderr_tail": .array($0.stderrTail.map { .string($0) }),
+                ]
+            }),
         ]
         if let grade { json["grade"] = ["grade": .string(grade.grade), "reason": .string(grade.reason)] }
         return .object(json)
@@ -113,20 +147,41 @@ public struct PITAReportSummary: Sendable, Equatable {
 
 /// Counts the top-level lines of TAP output: `1..N` is the plan, `ok` a pass (skips included),
 /// `not ok` a failure unless it carries a `# TODO` directive.
+/// The first failures are kept with their diagnostics (`#` lines after a `not ok`), so a
+/// report says why a test failed, not only that it did.
 struct TAPCounts {
+    static let maxFailures = 5
+    static let maxDiagnostics = 8
+
     var planned: Int?
     var passed = 0
     var failed = 0
     var todo = 0
+    var failures: [String] = []
 
     init(_ output: String) {
+        var diagnostics = 0
+        var inFailure = false
         for line in output.split(whereSeparator: \.isNewline) {
             if line.hasPrefix("ok") && (line.count == 2 || line.dropFirst(2).first == " ") {
                 passed += 1
+                inFailure = false
             } else if line.hasPrefix("not ok") {
-                if line.range(of: "# TODO", options: .caseInsensitive) != nil { todo += 1 } else { failed += 1 }
+                if line.range(of: "# TODO", options: .caseInsensitive) != nil {
+                    todo += 1
+                    inFailure = false
+                } else {
+                    failed += 1
+                    inFailure = failures.count < Self.maxFailures
+                    diagnostics = 0
+                    if inFailure { failures.append(PITAReportSummary.clipLine(String(line))) }
+                }
             } else if line.hasPrefix("1..") {
                 planned = Int(line.dropFirst(3).prefix { $0.isNumber })
+                inFailure = false
+            } else if inFailure, line.hasPrefix("#"), diagnostics < Self.maxDiagnostics {
+                diagnostics += 1
+                failures[failures.count - 1] += "\n" + PITAReportSummary.clipLine(String(line))
             }
         }
     }

@@ -96,6 +96,7 @@ extension TestPlugin {
             for command in summary["commands"]?.arrayValue ?? [] {
                 let code = command["exit_code"]?.intValue
                 lines.append("\(code == 0 ? "ok    " : "FAILED") \(command["cmd"]?.stringValue ?? "?") (exit \(code.map(String.init) ?? "?")\(took(command)))")
+                lines += detail(command)
             }
             for test in summary["tests"]?.arrayValue ?? [] {
                 let (p, f) = (test["passed"]?.intValue ?? 0, test["failed"]?.intValue ?? 0)
@@ -104,6 +105,7 @@ extension TestPlugin {
                 failed += f
                 let planned = test["planned"]?.intValue.map { " of \($0)" } ?? ""
                 lines.append("\(code == 0 && f == 0 ? "ok    " : "FAILED") \(test["name"]?.stringValue ?? "?"): \(p) passed\(planned), \(f) failed (exit \(code.map(String.init) ?? "?")\(took(test)))")
+                lines += detail(test)
             }
         }
         let testCount = shown.reduce(0) { $0 + ($1["tests"]?.arrayValue?.count ?? 0) }
@@ -113,7 +115,8 @@ extension TestPlugin {
         if !steps.isEmpty && final == nil { details["steps"] = .array(steps) }
         if let grade {
             let failing = run.report["failing_tests"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            lines.append("\(grade): \(testCount) test file\(testCount == 1 ? "" : "s"), \(passed) passed, \(failed) failed (\(run.report["grade_reason"]?.stringValue ?? ""))")
+            // The run's outcome and the test's grade are two things: both named, on one line.
+            lines.append("grade \(grade), run \(run.outcome): \(testCount) test file\(testCount == 1 ? "" : "s"), \(passed) passed, \(failed) failed (\(run.report["grade_reason"]?.stringValue ?? ""))")
             if !failing.isEmpty { lines.append("failing test files: " + failing.joined(separator: " ")) }
             details["grade"] = .string(grade)
             details["grade_reason"] = run.report["grade_reason"] ?? .null
@@ -122,6 +125,15 @@ extension TestPlugin {
         details["pass"] = .bool(grade == "PASS" && run.exitCode == 0)
         let code: Int32 = run.exitCode != 0 ? run.exitCode : grade.flatMap { gradeExitCodes[$0] } ?? testsFailedExitCode
         return VerbVerdict(lines: lines, exitCode: code, details: .object(details))
+    }
+
+    /// Under a failed step: its `not ok` lines with their diagnostics, then its stderr's end.
+    private static func detail(_ step: JSONValue) -> [String] {
+        let failures = step["failures"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let stderr = step["stderr_tail"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        var lines = failures.flatMap { $0.split(separator: "\n").map { "         " + $0 } }
+        if !stderr.isEmpty { lines += ["         stderr, last \(stderr.count) line\(stderr.count == 1 ? "" : "s"):"] + stderr.map { "         | " + $0 } }
+        return lines
     }
 
     private static func stepNumber(_ result: JSONValue) -> Int {
