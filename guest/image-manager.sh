@@ -12,7 +12,7 @@
 set -u
 
 INJECTOR=${PITA_INJECTOR:-}
-WORKAREA=${TMPDIR:-/tmp}
+WORKAREA=
 POWEROFF=no
 while [ $# -gt 0 ]; do
     case $1 in
@@ -25,9 +25,20 @@ done
 
 say() { echo "image-manager: $*" >&2; }
 
+# Without --workarea, a work area of its own, removed at the end: files left in /tmp by every
+# run add up (the caller of --workarea owns that directory).
+if [ -z "$WORKAREA" ]; then
+    WORKAREA=$(mktemp -d "${TMPDIR:-/tmp}/image-manager.XXXXXX") || { say "error: cannot make a work area"; exit 70; }
+    OWN_WORKAREA=$WORKAREA
+    trap 'rm -rf "$OWN_WORKAREA"' EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
+fi
+
 finish() {
     status=$1
     if [ "$POWEROFF" = yes ]; then
+        [ -n "${OWN_WORKAREA:-}" ] && rm -rf "$OWN_WORKAREA"
         say "done (status $status); powering off"
         sync
         poweroff -f

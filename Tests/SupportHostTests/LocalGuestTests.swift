@@ -162,6 +162,17 @@ struct LocalGuestTests {
         #expect(host.stdout.contains("pinged "), "\(host.stdout)")
     }
 
+    @Test func anImageManagerWithoutAWorkAreaCleansUpItsOwn() async throws {
+        let runDir = Fixtures.runDirectory("own-workarea")
+        let tmp = Fixtures.temporaryDirectory("guest-tmp")
+        let manager = Fixtures.packageRoot.appendingPathComponent("guest/image-manager.sh").path
+        let host = try await HostProcess.run(
+            ["test", try TinyDist.tarball(), "--run-dir", runDir.path, "--", "/bin/sh", manager, "--injector", "{injector}"],
+            environment: ["TMPDIR": tmp.path])
+        #expect(host.status == 0, "\(host.stdout)\n\(host.stderr)")
+        #expect(Fixtures.files(in: tmp).isEmpty, "left behind: \(Fixtures.files(in: tmp))")
+    }
+
     @Test func anUnknownSchemeIsRefusedBeforeLaunch() async throws {
         let file = Fixtures.temporaryDirectory("odd").appendingPathComponent("thing.zip")
         try Data().write(to: file)
