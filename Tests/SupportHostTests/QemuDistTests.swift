@@ -103,7 +103,7 @@ extension QemuSuites {
         }
 
         @Test func aHangingTestEndsByTheActivityTimeoutWithEveryStepBeforeIt() async throws {
-            let run = try #require(try await Self.onEach(["x86_64"], "hang", ["test", GradeDists.path(GradeDists.hangs), "--activity-timeout", "20"])["x86_64"])
+            let run = try #require(try await Self.onEach(["x86_64"], "hang", ["test", GradeDists.path(GradeDists.hangs), "--activity-timeout", "25"])["x86_64"])
             #expect(run.host.status == 21, "activity timeout: \(run.context)")
             let report = run.report
             #expect(report["outcome"] == "activity-timeout")

@@ -22,8 +22,9 @@ public enum QemuArch: String, Sendable, CaseIterable {
     var console: String { self == .arm64 ? "ttyAMA0" : "ttyS0" }
 
     /// The machine: TCG everywhere (KVM may be absent on CI machines). On arm64 `-cpu max` with
-    /// the cheap pointer-authentication algorithm: the architected one (QARMA) is the most
-    /// expensive thing TCG does on arm64 and made the boot several times slower.
+    /// the implementation-defined pointer-authentication algorithm, which qemu's documentation
+    /// (docs/system/arm/cpu-features) gives as much cheaper to emulate than the architected
+    /// QARMA; the kernel signs every return address with it.
     var machine: [String] {
         switch self {
         case .x86_64, .i386: return ["-machine", "accel=tcg"]
