@@ -96,7 +96,7 @@ final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func armHeadTimer(context: ChannelHandlerContext) {
-        let deadline = NIODeadline.now() + idleTimeout
+        let deadline = context.eventLoop.now + idleTimeout
         headDeadline = deadline
         if headTimer == nil { scheduleHeadTimer(at: deadline, context: context) }
     }
@@ -109,7 +109,7 @@ final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     private func headTimerFired() {
         headTimer = nil
         guard let deadline = headDeadline, let context else { return }  // a request is under way
-        if deadline <= .now() {
+        if deadline <= context.eventLoop.now {
             context.close(promise: nil)
         } else {
             scheduleHeadTimer(at: deadline, context: context)
