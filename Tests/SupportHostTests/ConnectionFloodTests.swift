@@ -96,7 +96,10 @@ struct ConnectionFloodTests {
         let journal = RunFiles(url: served.runDir).journalText
         let refused = journal.components(separatedBy: #""kind":"connection-refused""#).count - 1
         let dropped = journal.components(separatedBy: #""kind":"connection-dropped""#).count - 1
-        #expect(refused >= 300, "\(refused) refused")
+        // Every flood connection past the 64 places was refused or made an older one give way
+        // (which, depends on how fast the flood connected); the guest's own made one give way.
+        let flooded = flood.idle.count + flood.trickling.count
+        #expect(refused + dropped >= flooded - 64, "\(refused) refused, \(dropped) dropped of \(flooded)")
         #expect(dropped >= 1, "no connection without the token gave way to the guest's")
         #expect(report["requests"]?["by_status"]?["200"] == 1)
         Fixtures.note("flood: \(flood.idle.count) idle + \(flood.trickling.count) trickling; guest served after \(waited) in \(attempts) attempts; \(refused) refused, \(dropped) dropped")

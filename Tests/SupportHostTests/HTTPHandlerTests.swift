@@ -63,10 +63,10 @@ struct HTTPHandlerTests {
 
     static func route(_ request: PendingRequest, fixture: HTTPFixture) throws -> PendingRequest {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandlers([
-            RoutingHandler(router: fixture.services.router, activity: fixture.services.activity, maxRequestLine: 100),
-            DuplicateDiscardHandler(answered: fixture.services.answered),
-        ])
+        try channel.pipeline.syncOperations.addHandler(
+            RoutingHandler(
+                router: fixture.services.router, activity: fixture.services.activity, answered: fixture.services.answered,
+                maxRequestLine: 100))
         try channel.writeInbound(RequestPart.head(request))
         _ = try channel.finish()
         return request
@@ -132,8 +132,10 @@ struct HTTPHandlerTests {
         let files = OpenFileCache(loop: channel.embeddedEventLoop)
         try channel.pipeline.syncOperations.addHandler(ReplyWriter(files: files, recorder: fixture.services.recorder))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        let record = RequestRecord(head: HTTPFixture.head(method, "/r"), path: "/r", started: 0)
-        try channel.writeAndFlush(ResponseWrite.reply(OutgoingReply(reply: reply, record: record, keepAlive: keepAlive))).wait()
+        let request = PendingRequest(record: RequestRecord(head: HTTPFixture.head(method, "/r"), path: "/r", started: 0), query: "")
+        request.answer(reply, reason: nil)
+        request.keepAlive = keepAlive
+        try channel.writeAndFlush(ResponseWrite.reply(request)).wait()
         var parts: [HTTPServerResponsePart] = []
         while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) { parts.append(part) }
         // The channel ends here, on the thread that made it, as `EmbeddedChannel` requires.
@@ -209,6 +211,10 @@ struct HTTPHandlerTests {
         return channel
     }
 
+    static func upload() -> RequestPart {
+        .head(HTTPFixture.pending(.PUT, "/up/x", [("Content-Length", "9")]))
+    }
+
     @Test func aConnectionThatSendsNoHeadIsClosedAfterTheIdleTimeout() throws {
         let channel = try Self.timeoutChannel()
         channel.embeddedEventLoop.advanceTime(by: .seconds(4))
@@ -220,12 +226,13 @@ struct HTTPHandlerTests {
     @Test func theWaitForTheNextHeadStartsWhenTheReplyIsOut() throws {
         let channel = try Self.timeoutChannel()
         channel.embeddedEventLoop.advanceTime(by: .seconds(4))
-        try channel.writeInbound(HTTPServerRequestPart.head(HTTPFixture.head(.GET, "/")))
-        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        let request = HTTPFixture.pending(.GET, "/")
+        try channel.writeInbound(RequestPart.head(request))
+        try channel.writeInbound(RequestPart.end)
         channel.embeddedEventLoop.advanceTime(by: .seconds(30))
         #expect(channel.isActive, "a request under way is not cut off by the head timer")
-        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
-        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        request.answer(.text(200, "x"), reason: nil)
+        try channel.writeOutbound(ResponseWrite.reply(request))
         channel.embeddedEventLoop.advanceTime(by: .seconds(4))
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
@@ -234,13 +241,13 @@ struct HTTPHandlerTests {
 
     @Test func aStalledRequestIsClosedUnlessReadsAreHeldBack() throws {
         let stalled = try Self.timeoutChannel()
-        try stalled.writeInbound(HTTPServerRequestPart.head(HTTPFixture.head(.PUT, "/up/x", [("Content-Length", "9")])))
+        try stalled.writeInbound(Self.upload())
         stalled.read()  // reading, and nothing comes
         stalled.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.read)
         #expect(!stalled.isActive)
 
         let heldBack = try Self.timeoutChannel()
-        try heldBack.writeInbound(HTTPServerRequestPart.head(HTTPFixture.head(.PUT, "/up/x", [("Content-Length", "9")])))
+        try heldBack.writeInbound(Self.upload())
         // No read passed since the last bytes: an import hook behind on its body holds them.
         heldBack.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.read)
         #expect(heldBack.isActive)
@@ -264,6 +271,7 @@ struct HTTPHandlerTests {
         try channel.writeInbound(HTTPServerRequestPart.head(HTTPFixture.head(.GET, "/t/\(HTTPFixture.token)/")))
         #expect(fixture.services.connections.unprovenCount == 0)
         #expect(fixture.services.connections.count == 1)
+        #expect((try? channel.pipeline.syncOperations.context(handlerType: ConnectionAdmission.self)) == nil, "left the pipeline once proven")
         _ = try channel.finish()
         #expect(fixture.services.connections.count == 0, "released when closed")
     }

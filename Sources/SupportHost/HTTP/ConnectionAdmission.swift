@@ -3,7 +3,8 @@ import NIOCore
 /// The connection's first handler: it holds the connection's place in the server's
 /// `ConnectionBudget`, and marks the connection as the guest's when the token check says it
 /// presented the run token (a `TokenPresented` outbound event), so that it is never dropped to
-/// make room for a newcomer.
+/// make room for a newcomer; then it leaves the pipeline. The place is released when the
+/// connection closes, whether the handler is still there or not.
 final class ConnectionAdmission: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = Any
 
@@ -29,5 +30,8 @@ final class ConnectionAdmission: ChannelOutboundHandler, RemovableChannelHandler
         }
         budget.prove(id)
         promise?.succeed()
+        // Proven for good: nothing more to do here, and every write, flush and read of the
+        // connection would otherwise pass through this handler.
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }

@@ -77,12 +77,12 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             startImport(sendContinue: sendContinue, context: context)
         case .finishBody(let error):
             finishBody(error)
-        case .send(let outgoing, let finishBodyFirst):
+        case .send(let request, let finishBodyFirst):
             if finishBodyFirst {
                 finishBody(nil)
                 resumeReading()
             }
-            context.writeAndFlush(wrapOutboundOut(.reply(outgoing)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.reply(request)), promise: nil)
         case .recordUnanswered(let record):
             source = nil
             recorder.unanswered(record)

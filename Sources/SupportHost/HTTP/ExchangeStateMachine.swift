@@ -3,6 +3,8 @@ import PluginAPI
 
 /// The life of one request on a connection, with no channel in sight: what arrived (head, body,
 /// end, the import hook's answer, an error, the hang-up) and what the handler must do about it.
+/// The request itself (`PendingRequest`) is an object the handlers share; the machine fills in
+/// its reply, bytes in and keep-alive, and keeps only where the exchange stands.
 ///
 /// idle → answerAtEnd (a reply decided at the head) → idle after the reply, at the request's end
 /// idle → importing (the body streams to a hook) → idle after the hook's reply
@@ -14,9 +16,9 @@ struct ExchangeStateMachine {
     enum State {
         case idle
         /// The reply is decided; it is sent when the request's end arrives.
-        case answerAtEnd(RequestRecord, Reply)
+        case answerAtEnd(PendingRequest)
         /// The body streams to an import hook.
-        case importing(RequestRecord, bodyComplete: Bool)
+        case importing(PendingRequest, bodyComplete: Bool)
         /// The import hook answered before the body ended; the rest is ignored and the
         /// connection closes after the reply.
         case ignoringRestOfBody
@@ -32,9 +34,9 @@ struct ExchangeStateMachine {
         case yieldBody
         /// The body is complete (`nil`) or ended wrong; the hook sees it end.
         case finishBody(BodyError?)
-        /// Send this reply; with `finishBodyFirst`, tell the hook its body ends here, and read on
-        /// (the rest is discarded) until the connection closes after the reply.
-        case send(OutgoingReply, finishBodyFirst: Bool)
+        /// Send the request's reply; with `finishBodyFirst`, tell the hook its body ends here, and
+        /// read on (the rest is discarded) until the connection closes after the reply.
+        case send(PendingRequest, finishBodyFirst: Bool)
         /// The hook's answer has nobody to hear it: journal it only.
         case recordUnanswered(RequestRecord)
         /// A body cut short: the hook sees it fail; then close.
@@ -59,37 +61,36 @@ struct ExchangeStateMachine {
 
     mutating func receivedHead(_ request: PendingRequest) -> Action {
         switch request.action {
-        case .answer(let reply):
-            state = .answerAtEnd(request.record, reply)
+        case .answer:
+            state = .answerAtEnd(request)
             return .none
         case .undecided:
             // Every head is decided by the routing handler; one that is not is a bug, never the
             // guest's fault: answer 500 rather than hang.
-            var record = request.record
-            record.reason = "no handler decided this request"
-            state = .answerAtEnd(record, .text(500, "no handler decided this request\n"))
+            request.answer(.text(500, "no handler decided this request\n"), reason: "no handler decided this request")
+            state = .answerAtEnd(request)
             return .none
         case .importBody:
-            state = .importing(request.record, bodyComplete: false)
+            state = .importing(request, bodyComplete: false)
             let expect = request.head.headers.first(name: "expect")?.lowercased() == "100-continue"
             return .startImport(sendContinue: expect)
         }
     }
 
     mutating func receivedBody(bytes: Int) -> Action {
-        guard case .importing(var record, let bodyComplete) = state else { return .none }
-        record.bytesIn += Int64(bytes)
-        state = .importing(record, bodyComplete: bodyComplete)
+        guard case .importing(let request, _) = state else { return .none }
+        request.record.bytesIn += Int64(bytes)
         return .yieldBody
     }
 
     mutating func receivedEnd() -> Action {
         switch state {
-        case .answerAtEnd(let record, let reply):
+        case .answerAtEnd(let request):
             state = .idle
-            return .send(OutgoingReply(reply: reply, record: record, keepAlive: record.head.isKeepAlive), finishBodyFirst: false)
-        case .importing(let record, _):
-            state = .importing(record, bodyComplete: true)
+            return .send(request, finishBodyFirst: false)
+        case .importing(let request, _):
+            state = .importing(request, bodyComplete: true)
+            let record = request.record
             if let announced = record.announcedLength, record.bytesIn < announced {
                 return .finishBody(.shorterThanAnnounced(received: record.bytesIn, announced: announced))
             }
@@ -104,28 +105,30 @@ struct ExchangeStateMachine {
 
     /// The import hook answered; `channelActive` says whether anyone is still there to hear it.
     mutating func importFinished(reply: Reply, reason: String?, channelActive: Bool) -> Action {
-        guard case .importing(var record, let bodyComplete) = state else { return .none }
-        record.reason = reason
+        guard case .importing(let request, let bodyComplete) = state else { return .none }
+        request.answer(reply, reason: reason)
         guard channelActive else {
             state = .idle
+            var record = request.record
             record.status = reply.status
             return .recordUnanswered(record)
         }
         if bodyComplete {
             state = .idle
-            return .send(OutgoingReply(reply: reply, record: record, keepAlive: record.head.isKeepAlive), finishBodyFirst: false)
+            return .send(request, finishBodyFirst: false)
         }
         // The hook answered before the whole body came: answer, then close the connection
         // rather than read a body nobody wants.
         state = .ignoringRestOfBody
-        return .send(OutgoingReply(reply: reply, record: record, keepAlive: false), finishBodyFirst: true)
+        request.keepAlive = false
+        return .send(request, finishBodyFirst: true)
     }
 
     mutating func errorCaught(_ error: any Error) -> Action {
-        if case .importing(let record, let bodyComplete) = state {
+        if case .importing(let request, let bodyComplete) = state {
             // A body cut short (the client hung up mid-upload): the import hook sees its body
             // fail, and its answer is journaled when it comes.
-            return bodyComplete ? .close : .failBodyAndClose(.connectionClosed(received: record.bytesIn))
+            return bodyComplete ? .close : .failBodyAndClose(.connectionClosed(received: request.record.bytesIn))
         }
         // A connection that ends mid-request (often our own close after an early answer to an
         // upload) is not a request the guest got wrong.
@@ -139,7 +142,7 @@ struct ExchangeStateMachine {
 
     /// The connection closed.
     mutating func channelInactive() -> Action {
-        guard case .importing(let record, false) = state else { return .none }
-        return .finishBody(.connectionClosed(received: record.bytesIn))
+        guard case .importing(let request, false) = state else { return .none }
+        return .finishBody(.connectionClosed(received: request.record.bytesIn))
     }
 }

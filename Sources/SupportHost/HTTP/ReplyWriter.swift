@@ -30,17 +30,18 @@ final class ReplyWriter: ChannelOutboundHandler, RemovableChannelHandler {
             let done = promise ?? context.eventLoop.makePromise(of: Void.self)
             done.futureResult.whenComplete { _ in channel.close(promise: nil) }
             context.write(wrapOutboundOut(.end(nil)), promise: done)
-        case .reply(let outgoing):
-            send(outgoing, context: context, promise: promise)
+        case .reply(let request):
+            send(request, context: context, promise: promise)
         }
     }
 
-    private func send(_ outgoing: OutgoingReply, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        var record = outgoing.record
-        let reply = outgoing.reply
+    private func send(_ request: PendingRequest, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        var record = request.record
+        // The exchange handler sends only decided requests; anything else is our bug, not the guest's.
+        let reply = request.reply ?? .text(500, "no reply was decided\n")
         var headers = HTTPHeaders(reply.headers.map { ($0.name, $0.value) })
         headers.replaceOrAdd(name: "Server", value: "SupportHost")
-        if !outgoing.keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        if !request.keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
 
         var file: OpenFileCache.Entry?
         var region: FileRegion?
@@ -87,7 +88,7 @@ final class ReplyWriter: ChannelOutboundHandler, RemovableChannelHandler {
         let recorder = self.recorder
         let files = self.files
         let channel = context.channel
-        let keepAlive = outgoing.keepAlive
+        let keepAlive = request.keepAlive
         let finished = record
         done.futureResult.whenComplete { [file] result in
             if let file { files.checkIn(file) }

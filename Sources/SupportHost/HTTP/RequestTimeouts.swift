@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 
 /// The connection's clocks. Waiting for a request head (a new connection, a keep-alive one after
 /// its reply, or a client trickling its header lines) may last the idle timeout, then the
@@ -8,12 +7,13 @@ import NIOHTTP1
 /// announcing a body it never sends, or a refused one, must not hold a connection. A reply being
 /// sent, however long, is never cut off.
 ///
-/// Sits right after the HTTP codec, so it sees request parts and reply parts as they pass.
+/// Sits just before the exchange handler: it sees each request's head and end, and each whole
+/// reply as one write (one look at the outbound traffic per reply, not one per HTTP part).
 final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = RequestPart
+    typealias InboundOut = RequestPart
+    typealias OutboundIn = ResponseWrite
+    typealias OutboundOut = ResponseWrite
 
     private let idleTimeout: TimeAmount
     /// One timer at most: each request moves the deadline, and the timer, when it fires early,
@@ -71,7 +71,7 @@ final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        guard case .reply = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
         // The wait for the next head starts once this reply is out: a long download on a
         // keep-alive connection is not cut off by the idle timeout.
         let done = promise ?? context.eventLoop.makePromise(of: Void.self)

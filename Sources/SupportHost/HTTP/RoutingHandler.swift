@@ -4,8 +4,8 @@ import PluginAPI
 
 /// Sends each let-in request to its plug-in through the `Router`: `GET` and `HEAD` are answered
 /// by the export hook here and now (it must not block), `PUT` and `POST` are marked for the
-/// import hook; an over-long target is 414, a path no plug-in answers 404, another method 405.
-/// Every let-in request counts as guest activity.
+/// import hook (after `DuplicateDiscard`); an over-long target is 414, a path no plug-in answers
+/// 404, another method 405. Every let-in request counts as guest activity.
 final class RoutingHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = RequestPart
     typealias InboundOut = RequestPart
@@ -13,11 +13,13 @@ final class RoutingHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let router: Router
     private let activity: Activity
     private let maxRequestLine: Int
+    private let duplicates: DuplicateDiscard
 
-    init(router: Router, activity: Activity, maxRequestLine: Int) {
+    init(router: Router, activity: Activity, answered: AnsweredRequests, maxRequestLine: Int) {
         self.router = router
         self.activity = activity
         self.maxRequestLine = maxRequestLine
+        duplicates = DuplicateDiscard(answered: answered)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -53,6 +55,7 @@ final class RoutingHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         case .PUT, .POST:
             request.action = .importBody(route.plugin, guestRequest)
+            duplicates.check(request)
         default:
             request.answer(.text(405, "\(head.method.rawValue) is not accepted here\n"), reason: "method not allowed")
         }

@@ -1,4 +1,3 @@
-import NIOCore
 import NIOHTTP1
 import PluginAPI
 
@@ -6,26 +5,15 @@ import PluginAPI
 /// gets the same answer again (`X-Duplicate: true`) without reaching its hook; one still being
 /// handled gets 409; a new one goes on, and the import's answer is remembered (see
 /// `ServerServices.rememberAnswer`).
-final class DuplicateDiscardHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = RequestPart
-    typealias InboundOut = RequestPart
+///
+/// A step of `RoutingHandler` rather than a handler of its own: it looks at uploads only, and
+/// a handler costs every request a hop and a cast (measured with the others at ~0.1 µs each).
+struct DuplicateDiscard {
+    let answered: AnsweredRequests
 
-    private let answered: AnsweredRequests
-
-    init(answered: AnsweredRequests) {
-        self.answered = answered
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let request) = unwrapInboundIn(data), case .importBody = request.action,
-            let id = request.head.headers.first(name: "x-request-id")
-        {
-            check(request, id: id)
-        }
-        context.fireChannelRead(data)
-    }
-
-    private func check(_ request: PendingRequest, id: String) {
+    /// Decides an upload's reply when it is a duplicate; a new one gets its `requestID`.
+    func check(_ request: PendingRequest) {
+        guard case .importBody = request.action, let id = request.head.headers.first(name: "x-request-id") else { return }
         guard id.utf8.count <= AnsweredRequests.maxIDLength else {
             return request.answer(.text(400, "X-Request-Id is too long\n"), reason: "X-Request-Id longer than \(AnsweredRequests.maxIDLength) bytes")
         }
