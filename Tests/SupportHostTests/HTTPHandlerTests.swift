@@ -204,9 +204,14 @@ struct HTTPHandlerTests {
 
     // MARK: Timeouts
 
+    /// The timeouts with the reply writer before them, which tells them when a reply is out.
     static func timeoutChannel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(RequestTimeouts(idleTimeout: .seconds(5)))
+        let fixture = try HTTPFixture()
+        try channel.pipeline.syncOperations.addHandlers([
+            ReplyWriter(files: OpenFileCache(loop: channel.embeddedEventLoop, capacity: 0), recorder: fixture.services.recorder),
+            RequestTimeouts(idleTimeout: .seconds(5)),
+        ])
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }

@@ -11,6 +11,10 @@ final class ReplyWriter: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = ResponseWrite
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Fired inbound (toward `RequestTimeouts`) once a kept-alive reply is out, or failed: the
+    /// connection then waits for its next request.
+    struct ReplySent: Sendable {}
+
     private let files: OpenFileCache
     private let recorder: RequestRecorder
 
@@ -90,10 +94,11 @@ final class ReplyWriter: ChannelOutboundHandler, RemovableChannelHandler {
         let channel = context.channel
         let keepAlive = request.keepAlive
         let finished = record
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         done.futureResult.whenComplete { [file] result in
             if let file { files.checkIn(file) }
             if case .failure = result { recorder.replySent(finished, failed: true) } else { recorder.replySent(finished, failed: false) }
-            if !keepAlive { channel.close(promise: nil) }
+            if keepAlive { bound.value.fireUserInboundEventTriggered(ReplySent()) } else { channel.close(promise: nil) }
         }
         context.write(wrapOutboundOut(.end(nil)), promise: done)
     }

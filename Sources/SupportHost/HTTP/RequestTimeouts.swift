@@ -7,13 +7,13 @@ import NIOCore
 /// announcing a body it never sends, or a refused one, must not hold a connection. A reply being
 /// sent, however long, is never cut off.
 ///
-/// Sits just before the exchange handler: it sees each request's head and end, and each whole
-/// reply as one write (one look at the outbound traffic per reply, not one per HTTP part).
+/// Sits just before the exchange handler: it sees each request's head and end, and hears from
+/// the reply writer (`ReplyWriter.ReplySent`, an inbound event) when a reply is out — no look at
+/// the outbound traffic, and no second callback on each reply's future (both measured).
 final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = RequestPart
     typealias InboundOut = RequestPart
-    typealias OutboundIn = ResponseWrite
-    typealias OutboundOut = ResponseWrite
+    typealias OutboundIn = Any
 
     private let idleTimeout: TimeAmount
     /// One timer at most: each request moves the deadline, and the timer, when it fires early,
@@ -21,7 +21,9 @@ final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     private var headTimer: Scheduled<Void>?
     /// Nil while a request is under way.
     private var headDeadline: NIODeadline?
+    /// Heads received and replies sent: equal, the connection waits for its next head.
     private var headsReceived: UInt64 = 0
+    private var repliesSent: UInt64 = 0
     /// A request's head has come and its end has not.
     private var inRequest = false
     /// A `read` passed on since the last bytes came: a silence then is the client's. A handler
@@ -70,29 +72,20 @@ final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
         context.read()
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .reply = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
-        // The wait for the next head starts once this reply is out: a long download on a
-        // keep-alive connection is not cut off by the idle timeout.
-        let done = promise ?? context.eventLoop.makePromise(of: Void.self)
-        let heads = headsReceived
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        done.futureResult.whenComplete { _ in bound.value.replySent(headsAtReply: heads) }
-        context.write(data, promise: done)
-    }
-
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ReplyWriter.ReplySent {
+            repliesSent &+= 1
+            // The wait for the next head starts once the reply is out: a long download on a
+            // keep-alive connection is not cut off by the idle timeout. A pipelined request
+            // that came meanwhile has its own clock: its reply's.
+            if repliesSent == headsReceived, context.channel.isActive { armHeadTimer(context: context) }
+            return
+        }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, inRequest, reading {
             context.close(promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)
-    }
-
-    private func replySent(headsAtReply: UInt64) {
-        // A head that came meanwhile (a pipelined request) has its own clock: its reply's.
-        guard headsReceived == headsAtReply, let context, context.channel.isActive else { return }
-        armHeadTimer(context: context)
     }
 
     private func armHeadTimer(context: ChannelHandlerContext) {
