@@ -280,4 +280,32 @@ struct HTTPHandlerTests {
         _ = try channel.finish()
         #expect(fixture.services.connections.count == 0, "released when closed")
     }
+
+    /// Two connections through a budget of one; whether each is still open afterwards.
+    static func admitTwo(_ budget: ConnectionBudget) throws -> (first: Bool, second: Bool) {
+        let first = EmbeddedChannel(), second = EmbeddedChannel()
+        for channel in [first, second] { try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait() }
+        _ = budget.admit(first)
+        _ = budget.admit(second)
+        let open = (first.isActive, second.isActive)
+        for channel in [first, second] { _ = try channel.finish(acceptAlreadyClosed: true) }
+        return open
+    }
+
+    @Test func aFullBudgetDropsTheOldestConnectionWithoutTheTokenAndJournalsIt() async throws {
+        let fixture = try HTTPFixture()
+        let open = try Self.admitTwo(ConnectionBudget(limit: 1, journal: fixture.services.journal, probation: 0))
+        #expect(!open.first && open.second)
+        let record = try #require(try await fixture.records().first { $0.kind == "connection-dropped" })
+        #expect(record.field("limit")?.intValue == 1)
+    }
+
+    @Test func aFullBudgetWithinTheProbationRefusesTheNewcomerAndJournalsIt() async throws {
+        let fixture = try HTTPFixture()
+        let open = try Self.admitTwo(ConnectionBudget(limit: 1, journal: fixture.services.journal))
+        #expect(open.first && !open.second)
+        let record = try #require(try await fixture.records().first { $0.kind == "connection-refused" })
+        #expect(record.field("open")?.intValue == 1)
+        #expect(record.field("limit")?.intValue == 1)
+    }
 }
