@@ -40,7 +40,7 @@ struct ExchangeStateMachineTests {
 
     @Test func anUploadStreamsItsBodyAndIsAnsweredByTheHookAfterItsEnd() {
         var machine = ExchangeStateMachine()
-        guard case .startImport(false) = machine.receivedHead(Self.upload()) else { Issue.record("no import"); return }
+        guard case .startImport(_, false) = machine.receivedHead(Self.upload()) else { Issue.record("no import"); return }
         guard case .yieldBody = machine.receivedBody(bytes: 4) else { Issue.record("body not yielded"); return }
         guard case .yieldBody = machine.receivedBody(bytes: 6) else { Issue.record("body not yielded"); return }
         guard case .finishBody(nil) = machine.receivedEnd() else { Issue.record("body not finished cleanly"); return }
@@ -55,7 +55,7 @@ struct ExchangeStateMachineTests {
 
     @Test func expectContinueIsAnsweredBeforeTheBody() {
         var machine = ExchangeStateMachine()
-        guard case .startImport(true) = machine.receivedHead(Self.upload([("Expect", "100-continue")])) else {
+        guard case .startImport(_, true) = machine.receivedHead(Self.upload([("Expect", "100-continue")])) else {
             Issue.record("no 100 Continue"); return
         }
     }

@@ -17,7 +17,6 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var machine = ExchangeStateMachine()
     /// The body of the import under way.
     private var source: RequestBodyStream.Producer.Source?
-    private var pendingImport: (plugin: any Plugin, request: GuestRequest, record: RequestRecord)?
     private var readPaused = false
     private var readPending = false
     private var context: ChannelHandlerContext?
@@ -33,9 +32,6 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let request):
-            if case .importBody(let plugin, let guestRequest) = request.action {
-                pendingImport = (plugin, guestRequest, request.record)
-            }
             perform(machine.receivedHead(request), context: context)
         case .body(let buffer):
             services.activity.bytes(in: buffer.readableBytes)
@@ -73,8 +69,8 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch action {
         case .none, .yieldBody:
             break
-        case .startImport(let sendContinue):
-            startImport(sendContinue: sendContinue, context: context)
+        case .startImport(let request, let sendContinue):
+            startImport(request, sendContinue: sendContinue, context: context)
         case .finishBody(let error):
             finishBody(error)
         case .send(let request, let finishBodyFirst):
@@ -108,9 +104,9 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.source = nil
     }
 
-    private func startImport(sendContinue: Bool, context: ChannelHandlerContext) {
-        guard let (plugin, request, record) = pendingImport else { return }
-        pendingImport = nil
+    private func startImport(_ pending: PendingRequest, sendContinue: Bool, context: ChannelHandlerContext) {
+        guard case .importBody(let plugin, let request) = pending.action else { return }
+        let record = pending.record
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
         let stream = RequestBodyStream(gate: ReadGate { loop.execute { bound.value.resumeReading() } })

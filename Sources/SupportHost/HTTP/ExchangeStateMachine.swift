@@ -28,8 +28,8 @@ struct ExchangeStateMachine {
 
     enum Action {
         case none
-        /// Start the import hook (answering `100 Continue` first when the client asked).
-        case startImport(sendContinue: Bool)
+        /// Start the request's import hook (answering `100 Continue` first when the client asked).
+        case startImport(PendingRequest, sendContinue: Bool)
         /// Hand the body bytes to the import hook.
         case yieldBody
         /// The body is complete (`nil`) or ended wrong; the hook sees it end.
@@ -73,7 +73,7 @@ struct ExchangeStateMachine {
         case .importBody:
             state = .importing(request, bodyComplete: false)
             let expect = request.head.headers.first(name: "expect")?.lowercased() == "100-continue"
-            return .startImport(sendContinue: expect)
+            return .startImport(request, sendContinue: expect)
         }
     }
 
