@@ -20,6 +20,10 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPaused = false
     private var readPending = false
     private var context: ChannelHandlerContext?
+    /// The client will send nothing more (half-close); the connection ends once it is idle.
+    private var inputClosed = false
+    /// A reply has been handed to the writer and is not out yet.
+    private var replyInFlight = false
 
     init(services: ServerServices) {
         self.services = services
@@ -41,6 +45,21 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             perform(machine.receivedEnd(), context: context)
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ReplyWriter.ReplySent {
+            replyInFlight = false
+            if inputClosed, machine.isIdle { context.close(promise: nil) }
+            return
+        }
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            inputClosed = true
+            perform(machine.inputClosed(), context: context)
+            if machine.isIdle, !replyInFlight { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -78,6 +97,7 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 finishBody(nil)
                 resumeReading()
             }
+            replyInFlight = true
             context.writeAndFlush(wrapOutboundOut(.reply(request)), promise: nil)
         case .recordUnanswered(let record):
             source = nil

@@ -140,6 +140,27 @@ struct ExchangeStateMachine {
         return wasIdle ? .rejectMalformed(status, parserError) : .recordMalformedAndClose(status, parserError)
     }
 
+    /// The client shut its sending side (a half-close, as `nc` does at the end of its input):
+    /// a request it sent whole is still answered, and the connection closes after the reply.
+    /// An idle connection is the handler's to close, once no reply is on its way out.
+    mutating func inputClosed() -> Action {
+        switch state {
+        case .importing(let request, true), .answerAtEnd(let request):
+            // A request whose end did not come fails in the codec (an EOF mid-message) first.
+            request.keepAlive = false
+            return .none
+        case .importing(let request, false):
+            return .failBodyAndClose(.connectionClosed(received: request.record.bytesIn))
+        case .idle, .ignoringRestOfBody, .failed:
+            return .none
+        }
+    }
+
+    var isIdle: Bool {
+        if case .idle = state { return true }
+        return false
+    }
+
     /// The connection closed.
     mutating func channelInactive() -> Action {
         guard case .importing(let request, false) = state else { return .none }

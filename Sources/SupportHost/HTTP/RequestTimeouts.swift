@@ -79,6 +79,7 @@ final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
             // keep-alive connection is not cut off by the idle timeout. A pipelined request
             // that came meanwhile has its own clock: its reply's.
             if repliesSent == headsReceived, context.channel.isActive { armHeadTimer(context: context) }
+            context.fireUserInboundEventTriggered(event)
             return
         }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, inRequest, reading {
