@@ -48,7 +48,7 @@ public enum MatrixCellRun {
                 // The matrix died (even by SIGKILL): stop like Ctrl-C, so the guest is stopped
                 // by its stop sequence and the cell is run again next time.
                 while !Task.isCancelled && getppid() == parent { try? await Task.sleep(for: .milliseconds(200)) }
-                if !Task.isCancelled { kill(getpid(), SIGTERM) }
+                if !Task.isCancelled { stopRequest.request() }
             }
         }
         defer { watcher?.cancel() }
@@ -60,8 +60,10 @@ public enum MatrixCellRun {
         options.handleSignals = true
         options.adoptOrphans = true
         options.logger = logger
+        // Called once the run's loop runs, its own signal watch in place.
+        options.status = { _ in stopRequest.runIsWatching() }
+        options.signalled = { _ in stopRequest.signalled() }
         let result = try await SchemeVerbRun.execute(request, options: options)
-        stopRequest.cancel()
         if stopRequest.received && result.summary.outcome != .completed {
             // Asked to stop (Ctrl-C, the matrix's end, scancel): whatever the guest did as it
             // was stopped says nothing about the dist. Slurm signals the guest too, which may
@@ -139,27 +141,39 @@ enum VerbPlugin {
     }
 }
 
-/// Whether SIGINT or SIGTERM reached this process while a cell ran. The run has its own
-/// watch for both (which stops the guest); this one only remembers that one came.
-// Safe: `sources` is set once in init; `flag` is behind its lock.
-final class StopRequest: @unchecked Sendable {
-    private let flag = Locked(false)
-    private var sources: [any DispatchSourceSignal] = []
-
-    init() {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [flag] in flag.withLock { $0 = true } }
-            source.resume()
-            return source
-        }
+/// Whether the cell was asked to stop (SIGINT/SIGTERM to the run, or its matrix gone), and a
+/// stop asked for before the run watches for signals, passed on once it does.
+final class StopRequest: Sendable {
+    private struct State {
+        var received = false
+        var runWatching = false
     }
 
-    var received: Bool { flag.withLock { $0 } }
+    private let state = Locked(State())
 
-    func cancel() {
-        for source in sources { source.cancel() }
+    var received: Bool { state.withLock { $0.received } }
+
+    /// The run received a signal (its own watch stops the guest).
+    func signalled() {
+        state.withLock { $0.received = true }
+    }
+
+    /// Stops the run as SIGTERM does: now if it watches for signals, else as soon as it does.
+    func request() {
+        let now = state.withLock { state in
+            defer { state.received = true }
+            return state.runWatching
+        }
+        if now { kill(getpid(), SIGTERM) }
+    }
+
+    /// The run's signal watch is in place (its loop runs): a stop asked for before is passed on.
+    func runIsWatching() {
+        let pending = state.withLock { state in
+            defer { state.runWatching = true }
+            return !state.runWatching && state.received
+        }
+        if pending { kill(getpid(), SIGTERM) }
     }
 }
 

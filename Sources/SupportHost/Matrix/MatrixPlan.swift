@@ -78,8 +78,14 @@ public struct MatrixPlan: Sendable, Equatable {
         }
         var plan = MatrixPlan(dists: [], guests: [], output: "")
         if let dists = object["dists"] {
-            if let items = dists.arrayValue, items.allSatisfy({ $0.stringValue?.isEmpty == false }) {
-                plan.dists = items.compactMap(\.stringValue).map { resolve($0, base: base, onlyIfExists: true) }
+            if let items = dists.arrayValue {
+                for (position, item) in items.enumerated() {
+                    if let text = item.stringValue, !text.isEmpty {
+                        plan.dists.append(resolve(text, base: base, onlyIfExists: true))
+                    } else {
+                        problems.append("dists[\(position)]: must be a tarball, TAP script or dist name (a string)")
+                    }
+                }
             } else {
                 problems.append("'dists' must be a list of tarballs, TAP scripts or dist names")
             }
@@ -130,6 +136,7 @@ public struct MatrixPlan: Sendable, Equatable {
     public func problems(checkOutput: Bool = true) async -> [String] {
         var problems: [String] = []
         if checkOutput && output.isEmpty { problems.append("no output directory: give 'output' in the plan or --output") }
+        var usable: [String: JSONValue] = [:]
         for key in settings.keys.sorted() {
             if Self.cellOwnedKeys.contains(key) {
                 problems.append("settings.\(key): set by the matrix for each cell, not by the plan")
@@ -137,29 +144,32 @@ public struct MatrixPlan: Sendable, Equatable {
             }
             do throws(JobError) {
                 _ = try JobSettings.parse(JSONValue.object([key: settings[key]!]).encoded(pretty: false))
+                usable[key] = settings[key]
             } catch {
                 problems.append("settings.\(key): \(error)")
             }
         }
-        if let settings = try? jobSettings() {
-            for (prefix, directory) in settings.mirrors {
-                var isDirectory: ObjCBool = false
-                if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
-                    problems.append("settings.mirrors.\(prefix): '\(directory)' is not a directory")
-                }
+        // The rest is checked with the settings that parsed, so one bad key hides nothing else.
+        let shared = (try? JobSettings.parse(JSONValue.object(usable).encoded(pretty: false))) ?? JobSettings()
+        var mirrorsUsable = true
+        for (prefix, directory) in shared.mirrors {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                problems.append("settings.mirrors.\(prefix): '\(directory)' is not a directory")
+                mirrorsUsable = false
             }
         }
         if dists.isEmpty { problems.append("no dists: the plan's 'dists' (or --dist) must name at least one") }
         if guests.isEmpty { problems.append("no guests: the plan's 'guests' (or --guest) must name at least one") }
-        for (name, count) in Dictionary(dists.map { (MatrixCell.slug(($0 as NSString).lastPathComponent), 1) }, uniquingKeysWith: +) where count > 1 {
+        for (name, count) in Dictionary(dists.map { (MatrixCell.slug(($0 as NSString).lastPathComponent), 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) where count > 1 {
             problems.append("dists: \(count) dists are named \(name); a cell's directory is named after its dist's file name")
         }
-        for (name, count) in Dictionary(guests.map { ($0.slug, 1) }, uniquingKeysWith: +) where count > 1 {
+        for (name, count) in Dictionary(guests.map { ($0.slug, 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) where count > 1 {
             problems.append("guests: \(count) guests are named \(name)")
         }
-        if let settings = try? jobSettings() {
+        if mirrorsUsable {
             for dist in dists {
-                if let problem = await MatrixCellRun.checkDist(dist, scheme: scheme, settings: settings) { problems.append("dist \(dist): \(problem)") }
+                if let problem = await MatrixCellRun.checkDist(dist, scheme: scheme, settings: shared) { problems.append("dist \(dist): \(problem)") }
             }
         }
         return problems
