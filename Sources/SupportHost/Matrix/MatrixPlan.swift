@@ -167,6 +167,21 @@ public struct MatrixPlan: Sendable, Equatable {
         for (name, count) in Dictionary(guests.map { ($0.slug, 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) where count > 1 {
             problems.append("guests: \(count) guests are named \(name)")
         }
+        let files = GuestFiles.locate()
+        for guest in guests {
+            do {
+                switch guest.choice {
+                case .qemu: try QemuGuest(kernel: files.kernel, initrd: files.initrd).check(files: files)
+                case .local:
+                    if !FileManager.default.fileExists(atPath: files.imageManager) {
+                        throw GuestSetupError.missingFile(files.imageManager, "set SUPPORT_HOST_GUEST_DIR to the project's guest/ folder")
+                    }
+                case .command: break
+                }
+            } catch {
+                problems.append("guest \(guest.name): \(error)")
+            }
+        }
         if mirrorsUsable {
             for dist in dists {
                 if let problem = await MatrixCellRun.checkDist(dist, scheme: scheme, settings: shared) { problems.append("dist \(dist): \(problem)") }
