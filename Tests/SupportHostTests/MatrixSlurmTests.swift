@@ -51,10 +51,10 @@ struct MatrixSlurmTests {
         #expect(submit.stdout.contains("scancel"), "says how to cancel: \(submit.stdout)")
         let jobs = (try? String(contentsOf: fixture.output.appendingPathComponent("slurm/jobs"), encoding: .utf8)) ?? ""
         let arrayJob = jobs.split(separator: "\n").first { $0.hasPrefix("array ") }.map { String($0.dropFirst(6)) } ?? ""
-        #expect(await Fixtures.eventually(timeout: 60) { MatrixFixture.processes(mentioning: fixture.imageManager).count >= 2 })
+        #expect(await Fixtures.eventually(timeout: 120) { fixture.liveGuests.count >= 2 })
         _ = try cluster.run(["scancel", arrayJob])
-        #expect(await Fixtures.eventually(timeout: 60) { MatrixFixture.processes(mentioning: fixture.imageManager).isEmpty }, "no guest outlives the cancel")
-        #expect(await Fixtures.eventually(timeout: 60) { MatrixFixture.processes(mentioning: fixture.output.path).isEmpty })
+        #expect(await Fixtures.eventually(timeout: 60) { fixture.liveGuests.isEmpty }, "no guest outlives the cancel")
+        #expect(await Fixtures.eventually(timeout: 60) { fixture.cellsRunning(cells: 3) == 0 }, "every cell ended")
         let attempts = Fixtures.files(in: fixture.output.appendingPathComponent("attempts/cells/slow1.t/a"))
         #expect(attempts == ["1"], "the running cell was stopped and set aside")
         #expect(try RunFiles(url: fixture.output.appendingPathComponent("attempts/cells/slow1.t/a/1")).report["outcome"] == "interrupted")

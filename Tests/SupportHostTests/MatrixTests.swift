@@ -134,15 +134,15 @@ struct MatrixTests {
         }
 
         let matrix = try HostProcess(["matrix", plan, "--jobs", "2"])
-        #expect(await Fixtures.eventually(timeout: 120) { finished().count >= 2 && !MatrixFixture.processes(mentioning: fixture.imageManager).isEmpty })
+        #expect(await Fixtures.eventually(timeout: 120) { finished().count >= 2 && !fixture.liveGuests.isEmpty })
         kill(matrix.pid, SIGKILL)
         _ = await matrix.wait()
         let done = finished()
         let reports = done.map { files.report($0) }
         #expect(done.count < cells.count, "killed mid-way")
         // The cells notice their matrix is gone and stop their guests.
-        #expect(await Fixtures.eventually(timeout: 30) { MatrixFixture.processes(mentioning: fixture.imageManager).isEmpty }, "no orphaned guest")
-        #expect(await Fixtures.eventually(timeout: 30) { MatrixFixture.processes(mentioning: plan).isEmpty && MatrixFixture.processes(mentioning: fixture.output.path).isEmpty }, "no cell left")
+        #expect(await Fixtures.eventually(timeout: 60) { fixture.liveGuests.isEmpty }, "no orphaned guest")
+        #expect(await Fixtures.eventually(timeout: 60) { fixture.cellsRunning(cells: 8) == 0 }, "no cell left")
 
         let rerun = try await HostProcess.run(["matrix", plan, "--jobs", "2"], timeout: 300)
         #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
@@ -160,7 +160,7 @@ struct MatrixTests {
         for cell in done {
             #expect(!FileManager.default.fileExists(atPath: fixture.output.appendingPathComponent("attempts/cells/" + cell).path))
         }
-        #expect(MatrixFixture.processes(mentioning: fixture.imageManager).isEmpty)
+        #expect(fixture.liveGuests.isEmpty)
     }
 
     @Test func ctrlCStopsEveryRunningCellAndTheMatrixResumes() async throws {
@@ -169,11 +169,12 @@ struct MatrixTests {
         let dists = try (1...3).map { try fixture.passing("slow\($0).t", sleep: 3) }
         let plan = try fixture.plan(dists: dists, guests: [fixture.launcher("a", flavour: "a")])
         let matrix = try HostProcess(["matrix", plan, "--jobs", "2"])
-        #expect(await Fixtures.eventually(timeout: 60) { MatrixFixture.processes(mentioning: fixture.imageManager).count >= 2 })
+        #expect(await Fixtures.eventually(timeout: 120) { fixture.liveGuests.count >= 2 })
         let status = await matrix.interrupt()
         #expect(status == 130, "\(matrix.stderr)")
         #expect(matrix.stderr.contains("interrupted: run the same command again to resume"), "\(matrix.stderr)")
-        #expect(MatrixFixture.processes(mentioning: fixture.imageManager).isEmpty, "every guest stopped before the matrix exits")
+        #expect(fixture.liveGuests.isEmpty, "every guest stopped before the matrix exits")
+        #expect(fixture.cellsRunning(cells: 3) == 0)
         let files = MatrixFiles(url: fixture.output)
         #expect(try files.grades.values.filter { $0 == "-" }.count == 3, "no cell counts as run: \(files.table)")
         let attempts = Fixtures.files(in: fixture.output.appendingPathComponent("attempts/cells/slow1.t/a"))

@@ -1,6 +1,10 @@
 import Foundation
 import PluginAPI
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Matrix plans for tests: small dists (the tiny Perl dist and TAP scripts) on `--guest local`
 /// and on launcher guests that run a private copy of the image manager, so that a test can
 /// find its own guest processes by that copy's path.
@@ -34,9 +38,57 @@ struct MatrixFixture {
         try tapScript(name, tests: 1, body: #"[ "${GUEST_FLAVOUR:-}" = b ] && echo 'not ok 1 - flavour b' || echo 'ok 1 - flavour'"#)
     }
 
-    /// A launcher guest: this fixture's image manager with GUEST_FLAVOUR set.
+    /// Each launcher guest's pid (also its process group's id) is appended here as it starts.
+    var guestPIDFile: String { directory.appendingPathComponent("guest-pids").path }
+
+    /// A launcher guest: this fixture's image manager with GUEST_FLAVOUR set; it writes its pid
+    /// to `guestPIDFile` first.
     func launcher(_ name: String, flavour: String) -> JSONValue {
-        ["name": .string(name), "command": ["/usr/bin/env", .string("GUEST_FLAVOUR=\(flavour)"), "/bin/sh", .string(imageManager), "--injector", "{injector}"]]
+        [
+            "name": .string(name),
+            "command": [
+                "/bin/sh", "-c", .string("echo $$ >> '\(guestPIDFile)'; exec /usr/bin/env GUEST_FLAVOUR=\(flavour) /bin/sh '\(imageManager)' --injector \"$0\""),
+                "{injector}",
+            ],
+        ]
+    }
+
+    /// The launcher guests with a process still alive in their process group (a guest runs in
+    /// a group of its own, led by the launcher's pid). Cheaper and surer than a walk of /proc.
+    var liveGuests: [pid_t] {
+        let text = (try? String(contentsOfFile: guestPIDFile, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { pid_t($0) }.filter { pid in
+            Fixtures.isAlive(pid) || Self.groupHasLiveMember(pid)
+        }
+    }
+
+    /// Whether any process of group `pgid` is alive and not a zombie (kill(-pgid, 0) alone
+    /// counts zombies not reaped yet).
+    static func groupHasLiveMember(_ pgid: pid_t) -> Bool {
+        guard kill(-pgid, 0) == 0 else { return false }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.contains { name in
+            guard let pid = pid_t(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 3 && fields[0] != "Z" && pid_t(fields[3]) == pgid && pid > 0
+        }
+    }
+
+    /// Cells whose lock a process holds now (a `run-cell` running, or stopping).
+    func cellsRunning(cells: Int, output: URL? = nil) -> Int {
+        let locks = (output ?? self.output).appendingPathComponent("locks")
+        return (0..<cells).filter { cell in
+            let fd = open(locks.appendingPathComponent("cell-\(cell).lock").path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                flock(fd, LOCK_UN)
+                return false
+            }
+            return true
+        }.count
     }
 
     /// Writes `plan.json` and returns its path.
@@ -48,16 +100,6 @@ struct MatrixFixture {
         let url = directory.appendingPathComponent("plan-\(UUID().uuidString.prefix(8)).json")
         try plan.encoded(pretty: true).write(to: url)
         return url.path
-    }
-
-    /// The pids of processes whose command line mentions `marker` (this fixture's guests, say).
-    static func processes(mentioning marker: String) -> [pid_t] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { name -> pid_t? in
-            guard let pid = pid_t(name), pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
-            let text = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            return text.contains(marker) && Fixtures.isAlive(pid) ? pid : nil
-        }
     }
 }
 
