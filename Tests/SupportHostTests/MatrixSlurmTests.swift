@@ -11,7 +11,7 @@ import Glibc
 @Suite(.serialized, .enabled(if: SlurmCluster.available && Needs.curl, SlurmCluster.hint))
 struct MatrixSlurmTests {
     @Test func aTwoByTwoPlanThroughSlurmGivesTheLocalExecutorsGrid() async throws {
-        let cluster = try SlurmCluster.start()
+        let cluster = try await SlurmCluster.start()
         defer { cluster.stop() }
         let fixture = try MatrixFixture()
         defer { try? FileManager.default.removeItem(at: fixture.directory) }
@@ -40,7 +40,7 @@ struct MatrixSlurmTests {
     }
 
     @Test func cancellingTheSlurmJobLeavesTheMatrixResumable() async throws {
-        let cluster = try SlurmCluster.start()
+        let cluster = try await SlurmCluster.start()
         defer { cluster.stop() }
         let fixture = try MatrixFixture()
         defer { try? FileManager.default.removeItem(at: fixture.directory) }

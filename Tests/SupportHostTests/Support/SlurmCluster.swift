@@ -18,10 +18,16 @@ struct SlurmCluster {
     } && getuid() == 0
     static let hint: Comment = "needs Slurm and munge (and root, to run munged as user munge): apt-get install slurm-wlm munge"
 
-    static func start() throws -> SlurmCluster {
+    /// Starts the cluster off the test's cooperative threads (the script takes a second or more,
+    /// and a blocked thread of the two on this machine would stall every other test's polling).
+    static func start() async throws -> SlurmCluster {
         let cluster = SlurmCluster(directory: Fixtures.temporaryDirectory("slurm"))
         let port = 20000 + Int(getpid() % 2000) * 4 + Int.random(in: 0..<2) * 2
-        let status = try Self.script(["start", cluster.directory.path], port: port)
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try Self.script(["start", cluster.directory.path], port: port) })
+            }
+        }
         guard status == 0 else {
             cluster.stop()
             throw ClusterError(reason: "scripts/slurm-cluster start exited \(status)")
