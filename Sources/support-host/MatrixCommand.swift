@@ -19,8 +19,7 @@ struct MatrixCommand: AsyncParsableCommand {
             support-host matrix PLAN.json --executor slurm [--partition P] [--max-concurrent K] [--wait]
             support-host matrix report DIR
 
-            Exit codes: 0 every cell ran and none is FAIL or error; 1 some cell is FAIL or error
-            (or did not run); 64 bad plan; 70 host error; 130 interrupted (rerun to resume).
+            Exit codes: 0 every cell ran and none is FAIL or error; 1 some cell is FAIL or error (or did not run); 64 bad plan; 70 host error; 130 interrupted (rerun to resume).
             """,
         subcommands: [MatrixStartCommand.self, MatrixRunCellCommand.self, MatrixReportCommand.self],
         defaultSubcommand: MatrixStartCommand.self)

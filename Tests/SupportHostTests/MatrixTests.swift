@@ -127,22 +127,23 @@ struct MatrixTests {
         let plan = try fixture.plan(dists: dists, guests: [fixture.launcher("a", flavour: "a"), fixture.launcher("b", flavour: "b")])
         let cells = dists.flatMap { dist in ["a", "b"].map { "\((dist as NSString).lastPathComponent)/\($0)" } }
         let files = MatrixFiles(url: fixture.output)
-        func finished() -> [String] {
+        @Sendable func finished() -> [String] {
             cells.filter { cell in
                 files.report(cell).flatMap { try? JSONValue.decode($0) }?["outcome"] == "completed"
             }
         }
 
         let matrix = try HostProcess(["matrix", plan, "--jobs", "2"])
-        #expect(await Fixtures.eventually(timeout: 120) { finished().count >= 2 && !fixture.liveGuests.isEmpty })
-        kill(matrix.pid, SIGKILL)
+        let pid = matrix.pid
+        let fired = await MatrixFixture.act(timeout: 120, when: { finished().count >= 2 && !fixture.liveGuests.isEmpty }) { kill(pid, SIGKILL) }
+        #expect(fired, "the matrix was killed while a guest ran")
         _ = await matrix.wait()
-        let done = finished()
-        let reports = done.map { files.report($0) }
-        #expect(done.count < cells.count, "killed mid-way")
         // The cells notice their matrix is gone and stop their guests.
         #expect(await Fixtures.eventually(timeout: 60) { fixture.liveGuests.isEmpty }, "no orphaned guest")
         #expect(await Fixtures.eventually(timeout: 60) { fixture.cellsRunning(cells: 8) == 0 }, "no cell left")
+        let done = finished()
+        let reports = done.map { files.report($0) }
+        #expect(done.count < cells.count, "killed mid-way")
 
         let rerun = try await HostProcess.run(["matrix", plan, "--jobs", "2"], timeout: 300)
         #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
@@ -171,8 +172,9 @@ struct MatrixTests {
         let cells = dists.map { "\(($0 as NSString).lastPathComponent)/a" }
         let files = MatrixFiles(url: fixture.output)
         let matrix = try HostProcess(["matrix", plan, "--jobs", "2"])
-        #expect(await Fixtures.eventually(timeout: 120) { !fixture.liveGuests.isEmpty })
-        let status = await matrix.interrupt()
+        let pid = matrix.pid
+        #expect(await MatrixFixture.act(timeout: 120, when: { !fixture.liveGuests.isEmpty }) { kill(pid, SIGINT) })
+        let status = await matrix.wait()
         #expect(status == 130, "\(matrix.stderr)")
         #expect(matrix.stderr.contains("interrupted: run the same command again to resume"), "\(matrix.stderr)")
         #expect(fixture.liveGuests.isEmpty, "every guest stopped before the matrix exits")

@@ -76,6 +76,26 @@ struct MatrixFixture {
         }
     }
 
+    /// Runs `action` the moment `condition` holds, both on a thread of their own: under the full
+    /// suite's load the test's cooperative threads can be busy for longer than a short cell
+    /// lives, so a poll from a task may never see the moment. False when it never held.
+    static func act(timeout: Double, when condition: @escaping @Sendable () -> Bool, _ action: @escaping @Sendable () -> Void) async -> Bool {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let deadline = Date().addingTimeInterval(timeout)
+                while Date() < deadline {
+                    if condition() {
+                        action()
+                        continuation.resume(returning: true)
+                        return
+                    }
+                    usleep(20_000)
+                }
+                continuation.resume(returning: false)
+            }
+        }
+    }
+
     /// Cells whose lock a process holds now (a `run-cell` running, or stopping).
     func cellsRunning(cells: Int, output: URL? = nil) -> Int {
         let locks = (output ?? self.output).appendingPathComponent("locks")
