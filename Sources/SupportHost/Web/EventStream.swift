@@ -42,6 +42,11 @@ final class EventStream: WebEventSource {
                 }
             }
             guard next != position else {
+                // Nothing new, and nothing will come: the run ended before this stream began
+                // (a client resuming after the outcome), so it ends too.
+                if FileManager.default.fileExists(atPath: directory.report.path) {
+                    return (Self.event("end", id: position.text, data: .object([:])), true)
+                }
                 return (keepAliveDue() ? ": keep-alive\n\n" : nil, false)
             }
             position = next

@@ -41,6 +41,12 @@ final class WebHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// A request the HTTP decoder cannot read has had its 400 from NIO's error handler; the
+    /// connection cannot go on after it.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         stream?.cancel()
         stream = nil
