@@ -45,6 +45,7 @@ enum Assets {
           var live = document.getElementById("live");
           if (!live || !window.EventSource) { return; }
           var source = new EventSource(live.getAttribute("data-events"));
+          source.addEventListener("open", function () { live.setAttribute("data-open", "1"); });
           function text(tag, content, cls) {
             var node = document.createElement(tag);
             node.textContent = content;

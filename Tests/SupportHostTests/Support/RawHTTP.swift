@@ -26,7 +26,8 @@ enum RawHTTP {
 
     /// Sends `method target` with `headers` and reads until the server closes the connection.
     static func send(
-        port: Int, _ method: String = "GET", _ target: [UInt8], headers: [(String, String)] = [], body: [UInt8] = []
+        port: Int, _ method: String = "GET", _ target: [UInt8], headers: [(String, String)] = [], body: [UInt8] = [],
+        stopAtContentLength: Bool = false
     ) throws -> Response {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.cannotConnect(errno) }
@@ -59,6 +60,13 @@ enum RawHTTP {
             let count = read(fd, &buffer, buffer.count)
             if count <= 0 { break }
             raw.append(contentsOf: buffer[0..<count])
+            // A server that keeps the connection open (chromedriver) has answered once its
+            // Content-Length is in.
+            if stopAtContentLength, let response = try? parse(raw), let length = response.header("Content-Length").flatMap(Int.init),
+                response.body.count >= length
+            {
+                break
+            }
         }
         return try parse(raw)
     }
