@@ -6,6 +6,8 @@ import Foundation
 enum HTML {
     /// Escapes the five characters that matter in element content and quoted attributes.
     static func escape(_ text: String) -> String {
+        // Most text (times, counts, run names) has nothing to escape: returned as it is.
+        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
