@@ -103,6 +103,8 @@ enum Assets {
             source.close();
             live.textContent = "finished";
             live.className = "live ended";
+            // Once, at the end: the finished page has the results and platforms in full.
+            if (document.getElementById("console")) { window.location.reload(); }
           });
         })();
         """
