@@ -41,6 +41,16 @@ final class WebHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// A connection that sends no request for a while is closed (slow or forgotten clients);
+    /// an event stream is quiet on the client's side by design and stays.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, stream == nil {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     /// A request the HTTP decoder cannot read has had its 400 from NIO's error handler; the
     /// connection cannot go on after it.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

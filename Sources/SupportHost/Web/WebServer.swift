@@ -2,11 +2,17 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// `support-host serve`: the web view of a directory of runs, on its own SwiftNIO listener
 /// (the guest listener's stack, none of its dispatcher). Everything it shows is read from the
 /// run directories at the time of asking.
 public final class WebServer: Sendable {
+    /// Open connections at most (each event stream holds one); more are closed at once.
+    static let maxConnections = 512
+    /// A connection with no request for this long is closed; event streams excepted.
+    static let idleTimeout = TimeAmount.seconds(60)
+
     let channel: any Channel
     let group: MultiThreadedEventLoopGroup
     let pool: NIOThreadPool
@@ -26,14 +32,22 @@ public final class WebServer: Sendable {
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         let router = WebRouter(index: RunIndex(root: root))
+        let connections = OpenConnections()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let open = connections.count.wrappingAdd(1, ordering: .relaxed).newValue
+                    channel.closeFuture.whenComplete { _ in connections.count.wrappingSubtract(1, ordering: .relaxed) }
+                    guard open <= Self.maxConnections else {
+                        channel.close(promise: nil)
+                        return
+                    }
                     let access = WebAccess(token: secret, port: channel.localAddress?.port ?? 0)
                     let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
                     try sync.addHandler(WebHandler(router: router, access: access, pool: pool))
                 }
@@ -65,4 +79,9 @@ public final class WebServer: Sendable {
         try? await pool.shutdownGracefully()
         try? await group.shutdownGracefully()
     }
+}
+
+/// The web view's open connections, shared by every connection's initializer.
+private final class OpenConnections: Sendable {
+    let count = Atomic<Int>(0)
 }
