@@ -278,3 +278,29 @@ enum HTMLText {
             .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
     }
 }
+
+extension WebViewTests {
+    @Test func aRunPageComparesItsPlatformsWithAnotherRunsEscaped() async throws {
+        let root = Fixtures.temporaryDirectory("web-compare")
+        _ = try await WebFixtures.hostileRun(root.appendingPathComponent("hostile"))
+        let other = root.appendingPathComponent("plain")
+        let scratch = Fixtures.temporaryDirectory("compare")
+        try Data(PITAFixtures.jsonPlatform.utf8).write(to: scratch.appendingPathComponent("platform.json"))
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            curl -fsS -T "$1/platform.json" -H 'Content-Type: application/json' "$SUPPORT_HOST_URL/discover/python" >/dev/null
+            """#)
+        #expect(try await HostProcess.run(["run", "--run-dir", other.path, "--", guest, scratch.path]).status == 0)
+        let serve = try await ServeProcess.start(root)
+        defer { Task { await serve.stop() } }
+        let page = try serve.page("/run?dir=hostile")
+        #expect(page.contains("<option value=\"plain\">plain</option>"))
+        let compared = try serve.page("/run?dir=hostile&compare=plain")
+        #expect(compared.contains("<pre id=\"platform-diff\" class=\"diff\">"))
+        #expect(compared.contains("- platform python3 /usr/bin/python3"))
+        #expect(compared.contains(HTMLText.escape("+ platform python3 /usr/bin/" + WebFixtures.scriptPayload)))
+        #expect(!compared.contains("<script>window"))
+        #expect(try serve.page("/run?dir=plain&compare=plain").contains("The same platforms."))
+        #expect(try serve.get("/run?dir=plain&compare=../..").status == 404)
+    }
+}

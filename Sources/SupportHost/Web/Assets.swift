@@ -12,6 +12,7 @@ enum Assets {
         th, td { text-align: left; padding: .2rem .6rem; border-bottom: 1px solid #8883; vertical-align: top; }
         .command, .digest, .run-id, .console, .timeline { font-family: ui-monospace, monospace; font-size: 13px; }
         .digest { word-break: break-all; }
+        .diff { font-family: ui-monospace, monospace; font-size: 13px; white-space: pre-wrap; word-break: break-all; }
         .console { background: #111; color: #ddd; padding: .6rem; max-height: 32rem; overflow: auto; white-space: pre-wrap; word-break: break-all; }
         .timeline { padding-left: 1.5rem; }
         .timeline .t { display: inline-block; min-width: 6rem; color: var(--muted); }

@@ -5,7 +5,13 @@ import PluginAPI
 /// stop sequence and the last of the console. A live run's page carries where its event
 /// stream starts (`data-events`), and web.js follows it.
 enum RunPage {
-    static func render(_ view: RunView) -> String {
+    /// Another run's platforms set against this one's (`?compare=ID`).
+    struct Comparison {
+        let id: String
+        let lines: [String]
+    }
+
+    static func render(_ view: RunView, others: [String] = [], comparison: Comparison? = nil) -> String {
         let report = view.report
         let query = "dir=" + HTML.queryComponent(view.id)
         var body = "<h1>Run <span class=\"run-id\">\(HTML.escape(view.id))</span></h1>\n"
@@ -33,6 +39,13 @@ enum RunPage {
 
         body += results(report["results"]?.arrayValue ?? [], query: query)
         body += platforms(report["platforms"]?.arrayValue ?? [])
+        body += compareForm(view.id, others: others, chosen: comparison?.id)
+        if let comparison {
+            body += "<p>Platforms of this run against those of <a href=\"/run?dir=\(HTML.escape(HTML.queryComponent(comparison.id)))\">\(HTML.escape(comparison.id))</a>:</p>\n"
+            body += comparison.lines.isEmpty
+                ? "<p id=\"platform-diff\" class=\"empty\">The same platforms.</p>\n"
+                : "<pre id=\"platform-diff\" class=\"diff\">" + comparison.lines.map { HTML.escape(HTML.consoleText($0)) + "\n" }.joined() + "</pre>\n"
+        }
         body += stop(report["stop"])
         body += mirror(report)
 
@@ -80,6 +93,17 @@ enum RunPage {
             html += "</tbody></table></details>\n"
         }
         return html
+    }
+
+    /// A plain GET form: the other runs by id, newest first.
+    static func compareForm(_ id: String, others: [String], chosen: String?) -> String {
+        guard !others.isEmpty else { return "" }
+        var html = "<form method=\"get\" action=\"/run\" class=\"compare\"><input type=\"hidden\" name=\"dir\" value=\"\(HTML.escape(id))\">"
+        html += "<label>Compare platforms with <select name=\"compare\">"
+        for other in others.prefix(500) {
+            html += "<option value=\"\(HTML.escape(other))\"\(other == chosen ? " selected" : "")>\(HTML.escape(other))</option>"
+        }
+        return html + "</select></label> <button type=\"submit\">Compare</button></form>\n"
     }
 
     static func stop(_ stop: JSONValue?) -> String {

@@ -40,7 +40,17 @@ struct WebRouter: Sendable {
         case "/run":
             guard let (id, url) = run(request) else { return noRun(request) }
             do {
-                return .html(RunPage.render(try RunView.read(id: id, url: url)))
+                let view = try RunView.read(id: id, url: url)
+                let others = index.summaries().map(\.id).filter { $0 != id }
+                var comparison: RunPage.Comparison?
+                if let other = request.query["compare"], !other.isEmpty {
+                    guard let otherURL = index.directory(for: other), let otherReport = RunIndex.report(RunDirectory(url: otherURL)) else {
+                        return .problem(.notFound, "No run directory \(other) to compare with.")
+                    }
+                    comparison = RunPage.Comparison(
+                        id: other, lines: PlatformDiff.lines(otherReport["platforms"]?.arrayValue ?? [], view.report["platforms"]?.arrayValue ?? []))
+                }
+                return .html(RunPage.render(view, others: others, comparison: comparison))
             } catch {
                 return .problem(.internalServerError, "Cannot read the journal of \(id): \(error)")
             }
