@@ -27,7 +27,9 @@ enum HTML {
     /// and control characters removed, the run token hidden, long lines cut (`ConsoleTail`).
     static func consoleText(_ line: String) -> String {
         var text = line.replacingOccurrences(of: "\u{1B}\\][^\u{07}\u{1B}]*(\u{07}|\u{1B}\\\\)?", with: "", options: .regularExpression)
-        text = text.replacingOccurrences(of: "\u{1B}[@-Z\\\\-_]", with: "", options: .regularExpression)
+        // Every other escape sequence but CSI (`ESC [`, which ConsoleTail removes whole):
+        // optional intermediates, then one final byte (ESC M, ESC 7, ESC ( B, …).
+        text = text.replacingOccurrences(of: "\u{1B}[ -/]*[0-Z\\\\-_a-~]", with: "", options: .regularExpression)
         return ConsoleTail.clean(text)
     }
 
