@@ -51,4 +51,11 @@ struct WebTextTests {
         #expect(Metrics.label("a\"b\\c\nd") == #"a\"b\\c\nd"#)
         #expect(Metrics.number(300) == "300" && Metrics.number(0.25) == "0.25")
     }
+
+    @Test func theGuestKindIsToldFromTheProgram() {
+        #expect(ServedRun.guestKind(["/usr/bin/qemu-system-x86_64", "-m", "256"]) == "qemu x86_64")
+        #expect(ServedRun.guestKind(["env", "A=1", "timeout", "60", "podman", "run"]) == "container (podman)")
+        #expect(ServedRun.guestKind(["./guest.sh"]) == "process")
+        #expect(ServedRun.guestKind([]) == "-")
+    }
 }

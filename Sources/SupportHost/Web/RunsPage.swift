@@ -22,7 +22,7 @@ enum RunsPage {
         guard !shown.isEmpty else {
             return HTML.page(title: "Runs", body: body + "<p class=\"empty\">No runs\(filter.map { " with outcome " + HTML.escape($0) } ?? "").</p>")
         }
-        body += "<table class=\"runs\">\n<thead><tr><th>Started (UTC)</th><th>Outcome</th><th>Grade</th><th>Duration</th><th>Results</th><th>Command</th><th>Run</th></tr></thead>\n<tbody>\n"
+        body += "<table class=\"runs\">\n<thead><tr><th>Started (UTC)</th><th>Outcome</th><th>Grade</th><th>Duration</th><th>Results</th><th>Guest</th><th>Command</th><th>Run</th></tr></thead>\n<tbody>\n"
         for run in shown {
             let href = "/run?dir=" + HTML.queryComponent(run.id)
             let stateClass = run.outcome == nil ? "g-running" : (run.outcome == "completed" ? "g-done" : "g-error")
@@ -30,6 +30,7 @@ enum RunsPage {
             body += "<td class=\"state \(stateClass)\">\(HTML.escape(run.state))</td>"
             body += "<td class=\"\(run.grade.map(WebWords.gradeClass) ?? "")\">\(HTML.escape(run.grade ?? "-"))</td>"
             body += "<td>\(HTML.escape(WebWords.duration(run.duration)))</td><td>\(run.results)</td>"
+            body += "<td>\(HTML.escape(run.guestKind))</td>"
             body += "<td class=\"command\">\(HTML.escape(String(run.command.prefix(120))))</td>"
             body += "<td><a href=\"\(HTML.escape(href))\">\(HTML.escape(run.id))</a></td></tr>\n"
         }

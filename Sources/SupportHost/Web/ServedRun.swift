@@ -8,6 +8,8 @@ struct ServedRun: Sendable {
     let id: String
     let started: String
     let command: String
+    /// What the guest command launches, told from its program: `qemu x86_64`, `container`, `process`.
+    let guestKind: String
     /// Nil while the run has none (running, or its host died).
     let outcome: String?
     let line: String?
@@ -23,10 +25,24 @@ struct ServedRun: Sendable {
 
     var state: String { outcome ?? "running" }
 
+    /// The journal does not name a guest kind; the program does (the first one that is not
+    /// `env`, `sudo`, `nice` or `timeout`).
+    static func guestKind(_ argv: [String]) -> String {
+        let wrappers: Set<String> = ["env", "sudo", "nice", "ionice", "timeout", "taskset", "setsid", "stdbuf"]
+        guard let program = argv.map({ ($0 as NSString).lastPathComponent }).first(where: { !wrappers.contains($0) && !$0.contains("=") && !$0.hasPrefix("-") && Double($0) == nil }) else {
+            return "-"
+        }
+        if program.hasPrefix("qemu-system-") { return "qemu " + program.dropFirst("qemu-system-".count) }
+        if ["docker", "podman", "systemd-nspawn", "lxc-execute", "bwrap", "unshare"].contains(program) { return "container (\(program))" }
+        return "process"
+    }
+
     init(id: String, report: JSONValue) {
         self.id = id
         started = report["started"]?.stringValue ?? ""
-        command = report["command"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? ""
+        let argv = report["command"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        command = argv.joined(separator: " ")
+        guestKind = Self.guestKind(argv)
         outcome = report["outcome"]?.stringValue
         line = report["line"]?.stringValue
         duration = report["duration"]?.doubleValue
