@@ -132,6 +132,12 @@ struct WebViewTests {
         try LiveGuest.say(marker, in: scratch)
         let took = client.wait(timeout: 5) { $0.contains(Self.jsonText(marker)) }
         #expect(took != nil, "\(client.received.suffix(600))")
+        // A result stored while the page is open arrives as a row with its download link.
+        let temporary = scratch.appendingPathComponent("put.tmp")
+        try Data("late result\n".utf8).write(to: temporary)
+        try FileManager.default.moveItem(at: temporary, to: scratch.appendingPathComponent("put"))
+        let row = #""href":"/download?dir=live&file=late.txt","name":"late.txt","path":"/late.txt","sha256":""# + Fixtures.sha256(Data("late result\n".utf8))
+        #expect(client.wait(timeout: 10) { $0.contains(row) } != nil, "\(client.received.suffix(600))")
         #expect(await LiveGuest.stop(live, scratch: scratch) == 0)
         #expect(client.wait(timeout: 10) { $0.contains("event: end") } != nil)
         #expect(client.received.contains("\"outcome\":\"completed\""))

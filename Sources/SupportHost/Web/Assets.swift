@@ -79,6 +79,20 @@ enum Assets {
               }
               row.cells[1].textContent = String(Number(row.cells[1].textContent) + update.requests[status]);
             });
+            var results = document.getElementById("results");
+            (update.results || []).forEach(function (result) {
+              var row = results.insertRow(-1);
+              row.insertCell(-1).textContent = result.path;
+              row.insertCell(-1).textContent = result.size;
+              var digest = row.insertCell(-1);
+              digest.textContent = result.sha256;
+              digest.className = "digest";
+              var link = document.createElement("a");
+              link.setAttribute("href", result.href);
+              link.setAttribute("download", "");
+              link.textContent = result.name;
+              row.insertCell(-1).appendChild(link);
+            });
             var console = document.getElementById("console");
             var lines = update.console || [];
             if (lines.length) {

@@ -16,8 +16,12 @@ final class EventStream: WebEventSource {
     static let keepAlive: Duration = .seconds(15)
     private let lastSent = Mutex<ContinuousClock.Instant>(.now)
 
-    init(directory: RunDirectory, from position: StreamPosition) {
+    /// `dir=ID`, for the download links of results that arrive.
+    let query: String
+
+    init(id: String, directory: RunDirectory, from position: StreamPosition) {
         self.directory = directory
+        query = "dir=" + HTML.queryComponent(id)
         state = Mutex(position)
     }
 
@@ -32,10 +36,14 @@ final class EventStream: WebEventSource {
             var next = afterJournal
             next.consoleOffset = consoleEnd
             var timeline: [JSONValue] = []
+            var results: [JSONValue] = []
             var statuses: [String: Int64] = [:]
             var outcome: JSONValue?
             for entry in entries {
                 if let item = TimelineItem(entry) { timeline.append(item.json) }
+                if entry.kind == "result-stored", entry.source != "host" {
+                    results.append(RunPage.ResultRow(.object(entry.fields), query: query).json)
+                }
                 if entry.kind == "request", let status = entry.field("status")?.intValue { statuses[String(status), default: 0] += 1 }
                 if entry.source == "host", entry.kind == "outcome" {
                     outcome = ["outcome": entry.field("outcome") ?? .null, "line": .string(HTML.consoleText(entry.field("line")?.stringValue ?? ""))]
@@ -52,7 +60,7 @@ final class EventStream: WebEventSource {
             position = next
             var update: [String: JSONValue] = [
                 "timeline": .array(timeline), "console": .array(console.map(JSONValue.string)),
-                "requests": .object(statuses.mapValues(JSONValue.int)),
+                "requests": .object(statuses.mapValues(JSONValue.int)), "results": .array(results),
             ]
             if let outcome { update["outcome"] = outcome }
             var frame = Self.event("update", id: next.text, data: .object(update))

@@ -37,7 +37,7 @@ enum RunPage {
         }
         body += "</tbody></table>\n"
 
-        body += results(report["results"]?.arrayValue ?? [], query: query)
+        body += results(report["results"]?.arrayValue ?? [], query: query, live: view.isLive)
         body += platforms(report["platforms"]?.arrayValue ?? [])
         body += compareForm(view.id, others: others, chosen: comparison?.id)
         if let comparison {
@@ -63,19 +63,39 @@ enum RunPage {
         "<li><span class=\"t\">\(HTML.escape(String(format: "%.3f s", item.time)))</span> <span class=\"ev\">\(HTML.escape(item.event))</span> <span class=\"detail\">\(HTML.escape(HTML.consoleText(item.detail)))</span></li>\n"
     }
 
-    static func results(_ results: [JSONValue], query: String) -> String {
+    /// The results table; a live run's has one even while empty, for the rows its stream adds.
+    static func results(_ results: [JSONValue], query: String, live: Bool = false) -> String {
         var html = "<h2>Results</h2>\n"
-        guard !results.isEmpty else { return html + "<p class=\"empty\">No results.</p>\n" }
-        html += "<table class=\"results\"><thead><tr><th>Path</th><th>Size</th><th>SHA-256</th><th>File</th></tr></thead><tbody>\n"
-        for result in results {
-            let path = result["path"]?.stringValue ?? "?"
-            let file = result["file"]?.stringValue ?? ""
-            let name = file.hasPrefix("results/") ? String(file.dropFirst("results/".count)) : file
-            html += "<tr><td>\(HTML.escape(path))</td><td>\(HTML.escape(byteText(result["size"]?.intValue ?? 0)))</td>"
-            html += "<td class=\"digest\">\(HTML.escape(result["sha256"]?.stringValue ?? ""))</td>"
-            html += "<td><a href=\"\(HTML.escape("/download?\(query)&file=\(HTML.queryComponent(name))"))\" download>\(HTML.escape(name))</a></td></tr>\n"
+        guard !results.isEmpty || live else { return html + "<p class=\"empty\">No results.</p>\n" }
+        html += "<table class=\"results\"><thead><tr><th>Path</th><th>Size</th><th>SHA-256</th><th>File</th></tr></thead><tbody id=\"results\">\n"
+        for result in results.map({ ResultRow($0, query: query) }) {
+            html += "<tr><td>\(HTML.escape(result.path))</td><td>\(HTML.escape(result.size))</td>"
+            html += "<td class=\"digest\">\(HTML.escape(result.sha256))</td>"
+            html += "<td><a href=\"\(HTML.escape(result.href))\" download>\(HTML.escape(result.name))</a></td></tr>\n"
         }
         return html + "</tbody></table>\n"
+    }
+
+    /// One result as the page shows it, from the report or from a live `result-stored` record.
+    struct ResultRow {
+        let path: String
+        let size: String
+        let sha256: String
+        let name: String
+        let href: String
+
+        init(_ fields: JSONValue, query: String) {
+            path = fields["path"]?.stringValue ?? "?"
+            size = byteText(fields["size"]?.intValue ?? 0)
+            sha256 = fields["sha256"]?.stringValue ?? ""
+            let file = fields["file"]?.stringValue ?? ""
+            name = file.hasPrefix("results/") ? String(file.dropFirst("results/".count)) : file
+            href = "/download?\(query)&file=\(HTML.queryComponent(name))"
+        }
+
+        var json: JSONValue {
+            ["path": .string(path), "size": .string(size), "sha256": .string(sha256), "name": .string(name), "href": .string(href)]
+        }
     }
 
     static func platforms(_ platforms: [JSONValue]) -> String {

@@ -57,9 +57,9 @@ struct WebRouter: Sendable {
         case "/download":
             return download(request)
         case "/events":
-            guard let (_, url) = run(request) else { return noRun(request) }
+            guard let (id, url) = run(request) else { return noRun(request) }
             let resume = request.lastEventID.flatMap(StreamPosition.init) ?? request.query["from"].flatMap(StreamPosition.init) ?? .start
-            return .events(EventStream(directory: RunDirectory(url: url), from: resume))
+            return .events(EventStream(id: id, directory: RunDirectory(url: url), from: resume))
         case "/matrix", "/matrix-events":
             let id = request.query["dir"] ?? "."
             guard let url = matrixDirectory(id) else { return .problem(.notFound, "No matrix output directory \(id) here.") }

@@ -49,8 +49,8 @@ final class ServeProcess: @unchecked Sendable {
 }
 
 /// A guest that runs until told to stop: it pings, then prints `tick N` every 0.2 s and,
-/// when `say` appears in its scratch directory, prints that file's contents; it exits when
-/// `stop` appears.
+/// when `say` appears in its scratch directory, prints that file's contents; when `put`
+/// appears, PUTs it as the optional result `/late.txt`; it exits when `stop` appears.
 enum LiveGuest {
     static func script() -> String {
         Fixtures.guestScript(#"""
@@ -59,6 +59,7 @@ enum LiveGuest {
             while [ ! -e "$1/stop" ]; do
               i=$((i+1))
               if [ -e "$1/say" ]; then cat "$1/say"; rm -f "$1/say"; fi
+              if [ -e "$1/put" ]; then curl -fsS -T "$1/put" "$SUPPORT_HOST_URL/late.txt" >/dev/null; rm -f "$1/put"; fi
               [ $((i % 5)) -eq 0 ] && echo "tick $i"
               sleep 0.05
             done
@@ -68,7 +69,7 @@ enum LiveGuest {
     /// Starts a live run in `runDir`; returns the host and the scratch directory that steers it.
     static func start(_ runDir: URL) async throws -> (HostProcess, URL) {
         let scratch = Fixtures.temporaryDirectory("live-guest")
-        let host = try HostProcess(["run", "--run-dir", runDir.path, "--", script(), scratch.path])
+        let host = try HostProcess(["run", "--optional-result", "/late.txt", "--run-dir", runDir.path, "--", script(), scratch.path])
         _ = await Fixtures.eventually(timeout: 30) { RunFiles(url: runDir).console.contains("tick") }
         return (host, scratch)
     }
