@@ -27,7 +27,7 @@ enum RawHTTP {
     /// Sends `method target` with `headers` and reads until the server closes the connection.
     static func send(
         port: Int, _ method: String = "GET", _ target: [UInt8], headers: [(String, String)] = [], body: [UInt8] = [],
-        halfClose: Bool = false
+        halfClose: Bool = false, stopAtContentLength: Bool = false
     ) throws -> Response {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.cannotConnect(errno) }
@@ -45,6 +45,7 @@ enum RawHTTP {
 
         var request = Array("\(method) ".utf8) + target + Array(" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".utf8)
         for (name, value) in headers { request += Array("\(name): \(value)\r\n".utf8) }
+        if !body.isEmpty || method == "POST" { request += Array("Content-Length: \(body.count)\r\n".utf8) }
         request += Array("\r\n".utf8) + body
         var sent = 0
         while sent < request.count {
@@ -61,6 +62,13 @@ enum RawHTTP {
             let count = read(fd, &buffer, buffer.count)
             if count <= 0 { break }
             raw.append(contentsOf: buffer[0..<count])
+            // A server that keeps the connection open (chromedriver) has answered once its
+            // Content-Length is in.
+            if stopAtContentLength, let response = try? parse(raw), let length = response.header("Content-Length").flatMap(Int.init),
+                response.body.count >= length
+            {
+                break
+            }
         }
         return try parse(raw)
     }
