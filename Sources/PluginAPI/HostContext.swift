@@ -1,14 +1,26 @@
 import Foundation
+import Logging
 
-/// What the host gives a plug-in: the run directory, the configuration, the journal and a way
-/// to tell the run what happened.
+/// What the host gives a plug-in: the run directory, the configuration, its settings, a logger,
+/// the run's clock, the journal and a way to tell the run what happened.
 ///
-/// Each plug-in gets its own context, so what it records carries its name as the source.
+/// Each plug-in gets its own context, so what it records carries its name as the source. In a
+/// test, `PluginTesting`'s `RecordingContext` stands in for the host.
 public protocol HostContext: Sendable {
     /// The run directory; `resultsDirectory` is where captured files go.
     var runDirectory: URL { get }
     /// The run's configuration (the job).
     var configuration: RunConfiguration { get }
+    /// This plug-in's settings: the job file's `plugins.NAME` object with the command line's
+    /// `--set NAME.KEY=VALUE` laid over it. Read them in `init(context:)` and throw
+    /// `PluginError` for a bad one, so the run is refused before it starts.
+    var settings: PluginSettings { get }
+    /// A logger labelled with the plug-in's name; during a run it writes through the host's
+    /// console at the operator's level (`--verbose`, `--quiet`).
+    var logger: Logger { get }
+    /// Seconds since the run was prepared, on the run's monotonic clock: the same time the
+    /// journal's records carry.
+    var elapsed: Double { get }
 
     /// Appends a record to the journal; buffered, so it reaches disk within about a second.
     func record(_ kind: String, _ fields: [String: JSONValue])
@@ -29,6 +41,22 @@ extension HostContext {
     public func ask(_ request: HostRequest) async throws -> JSONValue {
         throw GuestError(501, "this host does not take run-time requests")
     }
+
+    public var settings: PluginSettings { PluginSettings() }
+    public var logger: Logger { Logger(label: "support-host.plugin", factory: { _ in SwiftLogNoOpLogHandler() }) }
+    public var elapsed: Double { 0 }
+
+    /// Counts as the guest's activity, as a request does: a guest blocked in a long wait on
+    /// this plug-in (a barrier, a lock) is not inactive, and its activity timeout moves on.
+    public func countsAsActivity() { notify(.activity) }
+
+    /// Ends the run through the host's normal stop sequence: `completed` if every required
+    /// result is in (else `results-missing`), with this plug-in and `reason` in the report.
+    public func finish(reason: String) { notify(.endRun(failed: false, reason: reason)) }
+
+    /// Ends the run through the normal stop sequence with the outcome `plugin-failed` (exit
+    /// 26), this plug-in and `reason` in the report.
+    public func fail(reason: String) { notify(.endRun(failed: true, reason: reason)) }
 }
 
 /// A run-time operation a plug-in may ask the host for.
@@ -48,6 +76,22 @@ public enum RunEvent: Sendable, Equatable {
     case guestPinged(bootID: String?)
     /// A result file is complete and on stable storage.
     case resultStored(path: String)
+    /// The guest did something with this plug-in that counts as activity (`countsAsActivity()`).
+    case activity
+    /// The plug-in asks the host to end the run (`finish(reason:)`, `fail(reason:)`).
+    case endRun(failed: Bool, reason: String)
+}
+
+/// A step of the run's life the host tells every plug-in about (`Plugin.runPhaseChanged`).
+public enum RunPhase: Sendable, Equatable {
+    /// The guest's first ping: it is up.
+    case guestStarted
+    /// Every required result is in; the guest has its shutdown timeout to exit.
+    case finishing
+    /// The host is stopping the guest, and why (`startup-timeout`, `plugin-failed`, …).
+    case stopping(cause: String)
+    /// The guest is gone; the run ends once its records are written.
+    case guestExited
 }
 
 /// The settings of one run that plug-ins read: result paths, mirrors, limits and free-form

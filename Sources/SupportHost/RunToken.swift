@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PluginAPI
+import SupportKit
 
 /// The per-run secret that lets only the guest in: carried as a path prefix `/t/TOKEN` in the
 /// URL the guest is given, or as `Authorization: Bearer TOKEN`.

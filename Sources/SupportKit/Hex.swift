@@ -1,6 +1,6 @@
 /// Bytes as lower-case hex, e.g. a SHA-256 digest. (`String(format: "%02x")` per byte, through
 /// Foundation, cost a tenth of the host's CPU in a profile of small uploads.)
-public func hexEncoded<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+package func hexEncoded<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
     let digits = Array("0123456789abcdef".utf8)
     var text: [UInt8] = []
     text.reserveCapacity(bytes.underestimatedCount * 2)
