@@ -73,12 +73,16 @@ let package = Package(
         ),
         .target(name: "SupportHostCPANMirror", dependencies: ["PluginAPI", "SupportKit"], path: "Sources/Plugins/CPANMirror"),
         .target(name: "SupportHostWatchdog", dependencies: ["PluginAPI", "SupportKit"], path: "Sources/Plugins/Watchdog"),
+        // The example of docs/writing-a-plugin.md: PluginAPI only, its tests in its own folder.
+        .target(name: "SupportHostEcho", dependencies: ["PluginAPI"], path: "Sources/Plugins/Echo", exclude: ["Tests"]),
+        .testTarget(name: "EchoPluginTests", dependencies: ["SupportHostEcho", "PluginTesting"], path: "Sources/Plugins/Echo/Tests"),
 
         .target(
             name: "SupportHost",
             dependencies: [
                 "PluginAPI", "JSONKit", "SupportKit", "CSupport",
                 "SupportHostPing", "SupportHostDiscover", "SupportHostTest", "SupportHostCPANMirror", "SupportHostWatchdog",
+                "SupportHostEcho",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

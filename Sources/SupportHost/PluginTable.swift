@@ -1,5 +1,6 @@
 import SupportHostCPANMirror
 import SupportHostDiscover
+import SupportHostEcho
 import SupportHostPing
 import PluginAPI
 import SupportHostTest
@@ -18,6 +19,7 @@ public enum PluginTable {
         DiscoverPlugin.self,
         TestPlugin.self,
         CPANMirrorPlugin.self,
+        EchoPlugin.self,
     ]
 }
 
