@@ -42,7 +42,11 @@ let package = Package(
         ),
         // Drives a plug-in's hooks with a recording context and in-memory bodies: no server,
         // no sockets (in the spirit of HummingbirdTesting).
-        .target(name: "PluginTesting", dependencies: ["PluginAPI"], path: "Sources/PluginTesting"),
+        .target(
+            name: "PluginTesting",
+            dependencies: ["PluginAPI", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/PluginTesting"
+        ),
 
         // The C calls Swift cannot make: prctl and syscall are variadic, and the SSE4.2 CRC-32C
         // instruction has no Swift spelling.
