@@ -119,6 +119,10 @@ let package = Package(
                 "SupportHost", "PluginAPI", "PluginTesting", "JSONKit", "SupportKit", "PITAXML",
                 "SupportHostTest", "SupportHostDiscover", "SupportHostCPANMirror", "SupportHostPing", "SupportHostWatchdog",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // EmbeddedChannel: the HTTP handlers tested one by one, without a socket.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ]

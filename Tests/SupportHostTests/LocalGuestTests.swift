@@ -113,6 +113,15 @@ struct LocalGuestTests {
         #expect(report["outcome"] == "completed")
     }
 
+    @Test func aDistWithOnlyABuildPLIsBuiltAndTestedWithBuild() async throws {
+        let runDir = Fixtures.runDirectory("test-build-pl")
+        let host = try await HostProcess.run(["test", GradeDists.path(GradeDists.buildPL), "--guest", "local", "--run-dir", runDir.path])
+        #expect(host.status == 0, "\(host.stdout)\n\(host.stderr)\n\(RunFiles(url: runDir).console)")
+        let summary = try RunFiles(url: runDir).report["results"]?.arrayValue?.first { $0["path"] == "/1" }?["pita_report"]
+        let commands = summary?["commands"]?.arrayValue?.compactMap { $0["cmd"]?.stringValue } ?? []
+        #expect(commands == ["perl Build.PL", "./Build", "./Build test"])
+    }
+
     @Test func aTarballThatIsNotADistIsUnknown() async throws {
         let runDir = Fixtures.runDirectory("test-unknown")
         let host = try await HostProcess.run(["test", GradeDists.path(GradeDists.notADist), "--guest", "local", "--run-dir", runDir.path])

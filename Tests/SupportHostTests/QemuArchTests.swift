@@ -17,6 +17,7 @@ extension QemuSuites {
                 #expect(steps == ["stop-command"], "\(arch): system_powerdown was enough: \(steps)")
                 #expect(report["guest"]?["exit_status"] == 0, "\(arch): qemu ended by the guest's power-off")
                 #expect(run.files.console.contains("acpid: power button: powering off"), "\(run.context)")
+                #expect(run.files.console.contains("Linux version "), "\(arch): the boot banner a --reboot-pattern looks for reaches the console")
             }
         }
 

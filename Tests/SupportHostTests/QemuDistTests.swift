@@ -95,6 +95,12 @@ extension QemuSuites {
             #expect(run.host.stdout.contains("grade NA, run completed: "), "\(run.context)")
         }
 
+        @Test func aDistWithOnlyABuildPLPassesWithTheImagesModuleBuild() async throws {
+            let run = try #require(try await Self.onEach(["x86_64"], "build-pl", ["test", GradeDists.path(GradeDists.buildPL)])["x86_64"])
+            #expect(run.host.status == 0, "\(run.context)")
+            #expect(run.host.stdout.contains("ok     ./Build test"), "\(run.context)")
+        }
+
         @Test func aTarballThatIsNotADistIsUnknownWithTheReason() async throws {
             let run = try #require(try await Self.onEach(["x86_64"], "not-a-dist", ["test", GradeDists.path(GradeDists.notADist)])["x86_64"])
             #expect(run.host.status == 3, "\(run.context)")

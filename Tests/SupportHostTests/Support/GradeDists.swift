@@ -3,13 +3,15 @@ import Foundation
 /// CPAN-style dists that each earn one grade, built on the fly into one shared directory (the
 /// qemu suite uses them on three architectures): a pass that needs Hello::Tiny from the
 /// minicpan (`MiniCPAN`), a test that fails only where pointers are 32 bits, a Makefile.PL
-/// that dies "OS unsupported", a test that hangs, and a tarball that is not a dist.
+/// that dies "OS unsupported", a test that hangs, a tarball that is not a dist, and a dist with
+/// only a Build.PL (Module::Build).
 enum GradeDists {
     static let needsHello = "Needs-Hello-0.01"
     static let bits = "Bits-Check-0.01"
     static let noSuchOS = "No-Such-OS-0.01"
     static let hangs = "Hangs-0.01"
     static let notADist = "Not-A-Dist-0.01"
+    static let buildPL = "Build-Only-0.01"
 
     /// The directory with every dist's tarball, built once.
     static let directory: URL = {
@@ -45,6 +47,11 @@ enum GradeDists {
             "t/hang.t": "use Test::More tests => 1;\nsleep 3600;\nok(1);\n",
         ],
         notADist: ["README": "Just a readme: no Makefile.PL, no Build.PL.\n"],
+        buildPL: [
+            "Build.PL": "use Module::Build;\nModule::Build->new(module_name => 'Build::Only', dist_version => '0.01', license => 'perl')->create_build_script;\n",
+            "lib/Build/Only.pm": "package Build::Only;\nour $VERSION = '0.01';\nsub answer { 42 }\n1;\n",
+            "t/answer.t": "use Test::More tests => 1;\nuse Build::Only;\nis(Build::Only::answer(), 42, 'built by ./Build');\n",
+        ],
     ]
 
     private static func tarball(_ name: String, files: [String: String], in directory: URL) throws {

@@ -26,7 +26,8 @@ enum RawHTTP {
 
     /// Sends `method target` with `headers` and reads until the server closes the connection.
     static func send(
-        port: Int, _ method: String = "GET", _ target: [UInt8], headers: [(String, String)] = []
+        port: Int, _ method: String = "GET", _ target: [UInt8], headers: [(String, String)] = [], body: [UInt8] = [],
+        halfClose: Bool = false
     ) throws -> Response {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.cannotConnect(errno) }
@@ -44,13 +45,15 @@ enum RawHTTP {
 
         var request = Array("\(method) ".utf8) + target + Array(" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".utf8)
         for (name, value) in headers { request += Array("\(name): \(value)\r\n".utf8) }
-        request += Array("\r\n".utf8)
+        request += Array("\r\n".utf8) + body
         var sent = 0
         while sent < request.count {
             let written = request[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             guard written > 0 else { throw Failure.noResponse("write failed: \(errno)") }
             sent += written
         }
+        // As busybox `nc` does at the end of its input: the client will send nothing more.
+        if halfClose { shutdown(fd, Int32(SHUT_WR)) }
 
         var raw = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
