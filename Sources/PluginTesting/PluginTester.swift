@@ -126,7 +126,7 @@ public struct PluginTester<P: Plugin>: Sendable {
 private final class Chunks: Sendable {
     private let data: Data
     private let size: Int
-    private let offset = Locked(0)
+    private let offset = Mutex(0)
 
     init(data: Data, size: Int) {
         self.data = data
@@ -141,11 +141,4 @@ private final class Chunks: Sendable {
             return data.subdata(in: (data.startIndex + offset)..<(data.startIndex + end))
         }
     }
-}
-
-/// A value behind a mutex, for the tester's own state.
-private final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<T>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
 }
