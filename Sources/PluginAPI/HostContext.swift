@@ -37,6 +37,8 @@ public protocol HostContext: Sendable {
     func ask(_ request: HostRequest) async throws -> JSONValue
 }
 
+/// Defaults for a context that offers less than the host does (a context of a test's own):
+/// no run-time requests, no settings, a logger that discards, a clock that stands at 0.
 extension HostContext {
     public func ask(_ request: HostRequest) async throws -> JSONValue {
         throw GuestError(501, "this host does not take run-time requests")

@@ -13,6 +13,7 @@ public struct PluginSettings: Sendable, Equatable {
     /// Every setting given, by key.
     public var values: [String: JSONValue]
 
+    /// Settings with these values (a test, or a context of your own, makes them this way).
     public init(_ values: [String: JSONValue] = [:]) { self.values = values }
 
     /// A text setting, or nil when it is not given.
