@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import PluginAPI
+import SupportKit
 import Subprocess
 import SystemPackage
 
