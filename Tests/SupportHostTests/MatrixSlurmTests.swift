@@ -21,7 +21,7 @@ struct MatrixSlurmTests {
         let here = fixture.directory.appendingPathComponent("local-out")
 
         let slurm = try await HostProcess.run(
-            ["matrix", try fixture.plan(dists: dists, guests: guests, output: onSlurm), "--executor", "slurm", "--max-concurrent", "2", "--wait"],
+            ["matrix", try fixture.plan(dists: dists, guests: guests, output: onSlurm), "--executor", "slurm", "--partition", "debug", "--max-concurrent", "2", "--wait"],
             environment: cluster.environment, timeout: 300)
         #expect(slurm.status == 1, "one cell fails: \(slurm.stdout)\n\(slurm.stderr)")
         #expect(slurm.stdout.contains("submitted 4 cells as Slurm array job"), "\(slurm.stdout)")
