@@ -8,8 +8,10 @@ public enum HostRequest: Sendable, Equatable {
 public enum RunEvent: Sendable, Equatable {
     /// A startup ping; `bootID` is the guest's `X-Boot-Id`, if it sent one.
     case guestPinged(bootID: String?)
-    /// A result file is complete and on stable storage.
-    case resultStored(path: String)
+    /// A result file is complete and on stable storage: its path, and where it lies in the run
+    /// directory (`results/NAME`), its size and sha256 when the plug-in keeps it as a file — the
+    /// host journals them in its own `result-accepted` record, which a live view shows.
+    case resultStored(path: String, file: String? = nil, size: Int64? = nil, sha256: String? = nil)
     /// The guest did something with this plug-in that counts as activity (`countsAsActivity()`).
     case activity
     /// The plug-in asks the host to end the run (`finish(reason:)`, `fail(reason:)`).

@@ -183,10 +183,14 @@ struct RunOwner {
             record("guest-started", ["after": .double(rounded(now - (watchdog.launchedAt ?? 0)))])
             options.logger.info("guest started (first ping after \(durationText(now - (watchdog.launchedAt ?? 0))))")
             announce(.guestStarted)
-        case .plugin(.resultStored(let path), let plugin):
-            // The host's record of the result: the timeline and a run taken over read this,
-            // never a plug-in's own records.
-            record("result-accepted", ["path": .string(path), "plugin": .string(plugin)])
+        case .plugin(.resultStored(let path, let file, let size, let sha256), let plugin):
+            // The host's record of the result: the timeline, a live view and a run taken over
+            // read this, never a plug-in's own records.
+            var fields: [String: JSONValue] = ["path": .string(path), "plugin": .string(plugin)]
+            if let file { fields["file"] = .string(file) }
+            if let size { fields["size"] = .int(size) }
+            if let sha256 { fields["sha256"] = .string(sha256) }
+            record("result-accepted", fields)
             guard missing.remove(path) != nil, missing.isEmpty else { return }
             watchdog.finishing(at: now)
             record("finishing", ["shutdown_timeout": .double(job.timeouts.shutdown)])

@@ -13,7 +13,11 @@ struct TestPluginTests {
         defer { tester.context.removeRunDirectory() }
         let reply = try await tester.put("/result.txt", body: Data("all good\n".utf8))
         #expect(reply.status == 201)
-        #expect(tester.context.events == [.resultStored(path: "/result.txt")])
+        #expect(tester.context.events == [
+            .resultStored(
+                path: "/result.txt", file: "results/result.txt", size: 9,
+                sha256: "8a87c7c88bb013c74959ab4aee7e5f01a9d843bdf7d1a3a8fb517f8d872e127a"),
+        ])
         let record = try #require(tester.context.records.first { $0.kind == "result-stored" })
         #expect(record.durable)
         let file = try #require(record.fields["file"]?.stringValue)

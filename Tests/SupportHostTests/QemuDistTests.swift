@@ -32,7 +32,7 @@ extension QemuSuites {
                 for try await run in group { runs[run.arch] = run }
                 return runs
             }
-            print(String(format: "qemu %@ on %@: %.1f s", name, archs.joined(separator: ", "), Date().timeIntervalSince(began)))
+            Fixtures.note(String(format: "qemu %@ on %@: %.1f s", name, archs.joined(separator: ", "), Date().timeIntervalSince(began)))
             return runs
         }
 

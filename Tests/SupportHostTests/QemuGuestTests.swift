@@ -11,7 +11,7 @@ extension QemuSuites {
         static func timed(_ name: String, _ arguments: [String]) async throws -> HostProcess.Finished {
             let began = Date()
             let host = try await HostProcess.run(arguments, timeout: 150)
-            print(String(format: "qemu test %@: %.1f s", name, Date().timeIntervalSince(began)))
+            Fixtures.note(String(format: "qemu test %@: %.1f s", name, Date().timeIntervalSince(began)))
             return host
         }
 
@@ -22,7 +22,7 @@ extension QemuSuites {
             #expect(host.status == 0, "\(host.stderr)\n\(files.console.suffix(2000))")
             let answer = try JSONValue.decode(Data(host.stdout.utf8))
             let seconds = answer["seconds_to_ping"]?.doubleValue ?? -1
-            print(String(format: "qemu boot to first ping: %.2f s", seconds))
+            Fixtures.note(String(format: "qemu boot to first ping: %.2f s", seconds))
             #expect(seconds > 0)
             let report = try files.report
             #expect(report["guest"]?["exit_status"] == 0, "the guest powered itself off")
@@ -83,7 +83,7 @@ extension QemuSuites {
             #expect(panicAt)
             let stopAt = report["stop"]?["time"]?.doubleValue ?? 999
             let launched = report["timeline"]?.arrayValue?.first { $0["event"] == "guest-launched" }?["time"]?.doubleValue ?? 0
-            print(String(format: "qemu panic caught %.1f s after launch", stopAt - launched))
+            Fixtures.note(String(format: "qemu panic caught %.1f s after launch", stopAt - launched))
         }
     }
 }

@@ -98,7 +98,7 @@ public final class TestPlugin: Plugin {
                 unlink(context.resultsDirectory.appendingPathComponent(partial.file).path)
             }
         }
-        context.notify(.resultStored(path: result.path))
+        context.notify(.resultStored(path: result.path, file: result.file, size: result.size, sha256: result.sha256))
         var answer = result.fields
         answer.merge(try await readDocument(result, head: head)) { current, _ in current }
         return .json(201, .object(answer))

@@ -37,11 +37,9 @@ public struct MatrixGridCell: Sendable, Equatable {
         return graded
     }
 
-    /// The platform the test ran on: the one its report names, else the first discovered.
+    /// The platform the test ran on: the first the run's report lists (its `platforms`).
     static func platformHash(_ report: JSONValue) -> String? {
-        let result = report["results"]?.arrayValue?.first { $0["pita_report"] != nil }
-        if let hash = result?["pita_report"]?["platform"]?["hash"]?.stringValue { return hash }
-        return report["platforms"]?.arrayValue?.first?["hash"]?.stringValue
+        report["platforms"]?.arrayValue?.first?["hash"]?.stringValue
     }
 
     var json: JSONValue {

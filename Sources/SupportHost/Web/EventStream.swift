@@ -41,7 +41,7 @@ final class EventStream: WebEventSource {
             var outcome: JSONValue?
             for entry in entries {
                 if let item = TimelineItem(entry) { timeline.append(item.json) }
-                if entry.kind == "result-stored", entry.source != "host" {
+                if entry.kind == "result-accepted", entry.source == "host", entry.field("file") != nil {
                     results.append(RunPage.ResultRow(.object(entry.fields), query: query).json)
                 }
                 if entry.kind == "request", let status = entry.field("status")?.intValue { statuses[String(status), default: 0] += 1 }

@@ -76,7 +76,7 @@ enum RunPage {
         return html + "</tbody></table>\n"
     }
 
-    /// One result as the page shows it, from the report or from a live `result-stored` record.
+    /// One result as the page shows it, from the report or from the host's live `result-accepted` record.
     struct ResultRow {
         let path: String
         let size: String

@@ -56,8 +56,7 @@ struct ServedRun: Sendable {
         bytesIn = outcomeRecord?["bytes_in"]?.intValue ?? 0
         bytesOut = outcomeRecord?["bytes_out"]?.intValue ?? 0
         mirrorRequests = report["mirror_totals"]?["count"]?.intValue ?? 0
-        let launched = timeline.first { $0["event"]?.stringValue == "guest-launched" }?["time"]?.doubleValue
-        let firstPing = timeline.first { $0["event"]?.stringValue == "first-ping" }?["time"]?.doubleValue
-        if let launched, let firstPing { bootToPing = max(0, firstPing - launched) } else { bootToPing = nil }
+        // The host's `guest-started` record says how long after the launch the first ping came.
+        bootToPing = timeline.first { $0["event"]?.stringValue == "guest-started" }?["after"]?.doubleValue
     }
 }

@@ -21,15 +21,9 @@ struct TimelineItem {
     /// The timeline line of a journal record, or nil when the record is not one the timeline
     /// shows (requests, mirror traffic).
     init?(_ entry: JournalEntry) {
-        let kind: String
-        if entry.source == "host" {
-            guard ReportReplay.timelineKinds.contains(entry.kind) else { return nil }
-            kind = entry.kind
-        } else if entry.kind == "ping" || entry.kind == "result-stored" {
-            kind = entry.kind
-        } else {
-            return nil
-        }
+        // The host's own records only: what a plug-in journals is its own business.
+        guard entry.source == "host", ReportReplay.timelineKinds.contains(entry.kind) else { return nil }
+        let kind = entry.kind
         (time, wall, event) = (entry.time, entry.wall, kind)
         detail = kind == "run-prepared" ? "" : Self.detail(entry.fields)
     }
