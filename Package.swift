@@ -74,6 +74,10 @@ let package = Package(
             dependencies: [
                 "SupportHost", "PluginAPI", "Test", "Discover", "CPANMirror", "Ping", "PITAXML",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // EmbeddedChannel: the HTTP handlers tested one by one, without a socket.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ]

@@ -2,7 +2,8 @@
 # The reference image manager: runs inside a guest (or as a plain process for --guest local),
 # reads image.conf from the injector, pings the support server, runs the task (Ping, Discover,
 # Test), uploads what it found, then powers the machine off (--poweroff) or exits.
-# POSIX sh: works in busybox ash, dash and bash. Needs awk, sed, tr; curl, or busybox nc/wget.
+# POSIX sh: works in busybox ash, dash and bash. Needs awk, sed, tr; curl, or perl's HTTP::Tiny
+# and busybox wget, or busybox nc and wget.
 #
 #   image-manager.sh [--injector DIR] [--workarea DIR] [--poweroff]
 #
@@ -11,7 +12,7 @@
 set -u
 
 INJECTOR=${PITA_INJECTOR:-}
-WORKAREA=${TMPDIR:-/tmp}
+WORKAREA=
 POWEROFF=no
 while [ $# -gt 0 ]; do
     case $1 in
@@ -24,9 +25,20 @@ done
 
 say() { echo "image-manager: $*" >&2; }
 
+# Without --workarea, a work area of its own, removed at the end: files left in /tmp by every
+# run add up (the caller of --workarea owns that directory).
+if [ -z "$WORKAREA" ]; then
+    WORKAREA=$(mktemp -d "${TMPDIR:-/tmp}/image-manager.XXXXXX") || { say "error: cannot make a work area"; exit 70; }
+    OWN_WORKAREA=$WORKAREA
+    trap 'rm -rf "$OWN_WORKAREA"' EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
+fi
+
 finish() {
     status=$1
     if [ "$POWEROFF" = yes ]; then
+        [ -n "${OWN_WORKAREA:-}" ] && rm -rf "$OWN_WORKAREA"
         say "done (status $status); powering off"
         sync
         poweroff -f
@@ -73,6 +85,7 @@ SCHEME=$(conf_get task scheme)
 SCHEME_PATH=$(conf_get task path)
 FILENAME=$(conf_get task filename)
 MIRROR_PATH=$(conf_get task mirror_path)
+CPAN_MIRROR=$(conf_get task cpan_mirror)
 LINGER=$(conf_get task linger)
 [ -n "$SERVER" ] || die "image.conf has no server_uri"
 [ -n "$TASK" ] || die "image.conf has no [task] task"
@@ -93,6 +106,8 @@ BOOT_ID=
 
 NC=
 if have nc; then NC=nc; elif have busybox; then NC="busybox nc"; fi
+PERL_HTTP=no
+if ! have curl && have perl && perl -MHTTP::Tiny -e 1 2>/dev/null; then PERL_HTTP=yes; fi
 
 # http_get PATH OUTFILE [HEADER]
 http_get() {
@@ -109,6 +124,20 @@ http_get() {
 http_put() {
     if have curl; then
         curl -fsS -T "$1" -H "Content-Type: $3" "$SERVER$2" >/dev/null
+        return
+    fi
+    # perl's HTTP::Tiny where there is perl (the qemu guests): it waits for the answer, where
+    # busybox nc half-closes the connection at the end of its input, and the host may close
+    # it before answering (the upload is then lost).
+    if [ "$PERL_HTTP" = yes ]; then
+        perl -MHTTP::Tiny -e '
+            my ($file, $url, $type) = @ARGV;
+            open my $in, "<:raw", $file or die "image-manager: $file: $!\n";
+            my $body = do { local $/; <$in> };
+            my $answer = HTTP::Tiny->new(timeout => 120)->request("PUT", $url, { content => $body, headers => { "Content-Type" => $type } });
+            exit 0 if $answer->{success};
+            print STDERR "image-manager: PUT answered: $answer->{status} $answer->{reason}\n";
+            exit 1;' "$1" "$SERVER$2" "$3"
         return
     fi
     [ -n "$NC" ] || { say "neither curl nor nc to PUT with"; return 1; }
@@ -202,39 +231,132 @@ discover() {
     say "platforms sent to /$JOB_ID"
 }
 
+# Seconds since boot with hundredths, for step durations (busybox date has no %N).
+now() { awk '{ print $1 }' /proc/uptime 2>/dev/null || date +%s; }
+
+# Steps finished so far; each is also sent on its own as soon as it ends (to /JOB_ID/step/N,
+# up to MAX_STEP_UPLOADS), so a run cut short by a hang still has every step before it.
+STEP=0
+MAX_STEP_UPLOADS=32
+
 # run_step KIND NAME COMMAND... : runs a command in the build directory and appends its
-# <command> or <test> element (stdout, stderr, exit code) to the report body.
+# <command> or <test> element (stdout, stderr, exit code, duration) to the report body.
 run_step() {
     kind=$1; name=$2; shift 2
-    out=$WORKAREA/out.$$; err=$WORKAREA/err.$$
+    out=$WORKAREA/out.$$; err=$WORKAREA/err.$$; element=$WORKAREA/step.$$
     say "running: $*"
+    began=$(now)
     "$@" > "$out" 2> "$err" < /dev/null
     code=$?
-    if [ "$kind" = command ]; then
-        echo "    <command>"
-        echo "      <cmd>$(printf '%s' "$name" | xml_escape)</cmd>"
-    else
-        echo "    <test language='text/x-tap' name='$(printf '%s' "$name" | xml_escape)'>"
-    fi
-    echo "      <stdout>$(xml_escape < "$out")</stdout>"
-    echo "      <stderr>$(xml_escape < "$err")</stderr>"
-    echo "      <exitcode>$code</exitcode>"
-    echo "    </$kind>"
-    rm -f "$out" "$err"
+    took=$(awk -v a="$began" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+    say "step: $name: exit $code in $took s"
+    {
+        if [ "$kind" = command ]; then
+            echo "    <command>"
+            echo "      <cmd>$(printf '%s' "$name" | xml_escape)</cmd>"
+        else
+            echo "    <test language='text/x-tap' name='$(printf '%s' "$name" | xml_escape)'>"
+        fi
+        echo "      <stdout>$(xml_escape < "$out")</stdout>"
+        echo "      <stderr>$(xml_escape < "$err")</stderr>"
+        echo "      <exitcode>$code</exitcode>"
+        echo "      <duration>$took</duration>"
+        echo "    </$kind>"
+    } > "$element"
+    cat "$element"
+    STEP=$((STEP + 1))
+    [ "$STEP" -le "$MAX_STEP_UPLOADS" ] && send_step "$element"
+    LAST_OUT=$(cat "$out" "$err" | tail -c 65536)
+    rm -f "$out" "$err" "$element"
     return $code
 }
 
+# send_step FILE: the step as a report of its own, to /JOB_ID/step/N (best effort).
+send_step() {
+    doc=$WORKAREA/stepdoc.$$
+    {
+        echo "<?xml version='1.0' encoding='UTF-8'?>"
+        echo "<report xmlns='$NS'><install>"
+        cat "$1"
+        echo "</install></report>"
+    } > "$doc"
+    http_put "$doc" "/$JOB_ID/step/$STEP" application/xml >/dev/null 2>&1 || say "could not send step $STEP"
+    rm -f "$doc"
+}
+
+# grade GRADE REASON: the CPAN Testers grade of the test, as a <grade> element (an addition
+# to PITA-XML 0.52; see docs/guests.md).
+grade() {
+    echo "    <grade reason='$(printf '%s' "$2" | tr '\n' ' ' | xml_escape)'>$1</grade>"
+    say "grade: $1 ($2)"
+}
+
+# Makefile.PL or Build.PL saying it cannot run here: CPAN Testers' NA.
+says_na() {
+    printf '%s\n' "$LAST_OUT" | grep -Eiq 'OS unsupported|No support for OS|perl v?[0-9._]+ required|requires perl [0-9v]|this is only perl|Perl lib version .* doesn.t match'
+}
+
+# The Perl5::Make way (PITA::Scheme::Perl5::Make): unpack, dependencies from the run's CPAN
+# mirror, Makefile.PL (or Build.PL), make, each test file on its own (its TAP in a <test>),
+# make test. Prints the <command>, <test> and <grade> elements.
 test_perl5() {
-    tar xzf "$1" || return 1
+    LAST_OUT=
+    if ! tar xzf "$1" 2>/dev/null; then
+        grade UNKNOWN "$(basename "$1") is not a gzip'd tarball"; return 0
+    fi
     top=$(tar tzf "$1" | head -n 1 | cut -d/ -f1)
-    cd "$top" || return 1
+    [ -n "$top" ] && [ -d "$top" ] && cd "$top" || { grade UNKNOWN "the tarball has no top directory"; return 0; }
+    if [ -f Build.PL ] && [ ! -f Makefile.PL ]; then
+        pl=Build.PL; build=./Build
+    elif [ -f Makefile.PL ]; then
+        pl=Makefile.PL; build=make
+    else
+        grade UNKNOWN "not a CPAN dist: $top has no Makefile.PL or Build.PL"; return 0
+    fi
     perl=${SCHEME_PATH:-/usr/bin/perl}
-    run_step command "perl Makefile.PL" "$perl" Makefile.PL || return 0
-    run_step command make make || return 0
+    export PERL_AUTOINSTALL=--defaultdeps AUTOMATED_TESTING=1 PERL_MM_USE_DEFAULT=1 NONINTERACTIVE_TESTING=1
+    # Dependencies go to a local::lib in the work area, never into the guest's (or, for
+    # --guest local, this host's) perl.
+    deps=$WORKAREA/deps.$$
+    export PERL_CPANM_HOME=$WORKAREA/cpanm.$$ PERL5LIB=$deps/lib/perl5${PERL5LIB:+:$PERL5LIB}
+    if [ -n "$CPAN_MIRROR" ]; then
+        if ! run_step command "cpanm --installdeps ." cpanm --installdeps --notest --no-lwp --no-wget --no-curl \
+            --mirror "$SERVER$CPAN_MIRROR" --mirror-only -L "$deps" .; then
+            if says_na; then grade NA "a prerequisite cannot be met here (cpanm --installdeps)"
+            else grade UNKNOWN "cpanm --installdeps failed: the dependencies could not be installed"; fi
+            return 0
+        fi
+    fi
+    if ! run_step command "perl $pl" "$perl" "$pl"; then
+        if says_na; then grade NA "$pl says it cannot run here"; else grade FAIL "$pl failed"; fi
+        return 0
+    fi
+    if [ ! -f Makefile ] && [ ! -f Build ]; then
+        grade NA "$pl exited 0 without writing a Makefile (the toolchain's way to decline a platform)"; return 0
+    fi
+    if [ "$build" = make ]; then
+        run_step command make make || { grade FAIL "make failed"; return 0; }
+    else
+        run_step command "$build" "$perl" Build || { grade FAIL "./Build failed"; return 0; }
+    fi
+    failed=
+    count=0
     for t in t/*.t; do
-        [ -f "$t" ] && run_step test "$t" "$perl" -Mblib "$t"
+        [ -f "$t" ] || continue
+        count=$((count + 1))
+        run_step test "$t" "$perl" -Mblib "$t" || failed="$failed $t"
     done
-    run_step command "make test" make test
+    if [ "$build" = make ]; then run_step command "make test" make test; else run_step command "./Build test" "$perl" Build test; fi
+    suite=$?
+    if [ "$count" -eq 0 ] && printf '%s\n' "$LAST_OUT" | grep -q 'No tests defined'; then
+        grade UNKNOWN "the dist has no tests"
+    elif [ -n "$failed" ]; then
+        grade FAIL "failing test files:$failed"
+    elif [ "$suite" -ne 0 ]; then
+        grade FAIL "the test suite failed (exit $suite)"
+    else
+        grade PASS "all $count test files passed"
+    fi
     return 0
 }
 

@@ -47,6 +47,8 @@ public struct VerbPlan: Sendable, Equatable {
     public var taskKeys: [String: String]
     /// Result paths the guest must `PUT`.
     public var results: [String]
+    /// Result paths the guest may `PUT` (progress, e.g. each finished step of a test).
+    public var optionalResults: [String] = []
     /// Directories to serve read-only, e.g. the dist under `/dist`.
     public var mirrors: [MirrorMount]
 
@@ -64,6 +66,7 @@ public struct VerbPlan: Sendable, Equatable {
             "task": .string(task), "job_id": .int(Int64(jobID)),
             "task_keys": .object(taskKeys.mapValues { .string($0) }),
             "results": .array(results.map { .string($0) }),
+            "optional_results": .array(optionalResults.map { .string($0) }),
             "mirrors": .object(Dictionary(mirrors.map { ($0.prefix, JSONValue.string($0.directory)) }) { first, _ in first }),
         ]
     }
@@ -75,6 +78,7 @@ public struct VerbPlan: Sendable, Equatable {
         jobID = Int(json["job_id"]?.intValue ?? 1)
         taskKeys = (json["task_keys"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
         results = json["results"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        optionalResults = json["optional_results"]?.arrayValue?.compactMap(\.stringValue) ?? []
         mirrors = (json["mirrors"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.compactMap { prefix, directory in
             directory.stringValue.map { MirrorMount(prefix: prefix, directory: $0) }
         }

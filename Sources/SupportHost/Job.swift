@@ -35,7 +35,8 @@ public struct Job: Sendable {
 
     /// What one client can make the host hold.
     public struct ServerLimits: Sendable, Equatable {
-        /// Connections open at once; more are refused.
+        /// Connections open at once; past it, one that has not presented the token gives way to a
+        /// newcomer, else the newcomer is refused (see `ConnectionTable`).
         public var maxConnections = 64
         /// Bytes of header fields in one request (431 beyond).
         public var maxHeaderBytes = 16 * 1024

@@ -68,14 +68,23 @@ struct PluginsCommand: ParsableCommand {
 /// How many console lines each view shows.
 enum ConsoleTailText {
     static let reportLines = 20
-    static let runEndLines = 10
+    static let runEndLines = 20
 }
 
 /// A report for a person.
 enum ReportText {
     static func render(_ report: JSONValue) -> String {
         var lines: [String] = []
-        lines.append("outcome:  \(report["outcome"]?.stringValue ?? "?") (exit \(report["exit_code"]?.intValue ?? -1))")
+        let outcome = "\(report["outcome"]?.stringValue ?? "?") (exit \(report["exit_code"]?.intValue ?? -1))"
+        if let grade = report["grade"]?.stringValue {
+            // A test has two results: how the run ended and what the dist's tests said.
+            let reason = report["grade_reason"]?.stringValue.map { ": \($0)" } ?? ""
+            lines.append("outcome:  run \(outcome) · grade \(grade)\(reason)")
+            let failing = report["failing_tests"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if !failing.isEmpty { lines.append("failing:  \(failing.joined(separator: " "))") }
+        } else {
+            lines.append("outcome:  \(outcome)")
+        }
         if let line = report["line"]?.stringValue { lines.append("          \(line)") }
         if let command = report["command"]?.arrayValue { lines.append("command:  \(command.compactMap(\.stringValue).joined(separator: " "))") }
         if let guest = report["guest"]?.objectValue, let pid = guest["pid"]?.intValue {
@@ -108,9 +117,11 @@ enum ReportText {
                 for test in summary["tests"]?.arrayValue ?? [] {
                     let counts = test["passed"]?.intValue.map { ", \($0) passed, \(test["failed"]?.intValue ?? 0) failed" } ?? ""
                     lines.append("    test \(test["name"]?.stringValue ?? "?"): exit \(describe(test["exit_code"] ?? .null))\(counts)")
+                    lines += stepDetail(test)
                 }
                 for command in summary["commands"]?.arrayValue ?? [] {
                     lines.append("    command \(command["cmd"]?.stringValue ?? "?"): exit \(describe(command["exit_code"] ?? .null))")
+                    lines += stepDetail(command)
                 }
             }
         }
@@ -169,6 +180,13 @@ enum ReportText {
             }
         }
         return lines
+    }
+
+    /// A failed step's `not ok` lines (with diagnostics) and the end of its stderr.
+    private static func stepDetail(_ step: JSONValue) -> [String] {
+        let failures = step["failures"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let stderr = step["stderr_tail"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        return failures.flatMap { $0.split(separator: "\n").map { "      " + $0 } } + stderr.map { "      stderr | " + $0 }
     }
 
     private static func describe(_ value: JSONValue) -> String {

@@ -47,7 +47,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("auto (a fresh secret per run, the default), none (for images that only know root paths), or your own.", valueName: "token"))
     var token: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Connections open at once; more are refused (default 64).", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Connections open at once (default 64); when full, one that has not presented the token gives way, else the new one is refused.", valueName: "count"))
     var maxConnections: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Bytes of request headers; more get 431 (default 16384).", valueName: "bytes"))

@@ -19,7 +19,8 @@ struct VerbCommand: AsyncParsableCommand {
     }
 
     /// The guest kinds `--guest` takes, for help and for the message when it is something else.
-    static let guestKinds = "local (the image manager as a process on this host, the default) and qemu (the VM built by scripts/build-guest)"
+    static let guestKinds = "local (the image manager as a process on this host, the default), "
+        + QemuArch.guestNames.filter { $0 != "local" }.joined(separator: ", ") + " (VMs built by scripts/build-guest --arch ARCH; qemu is qemu:x86_64)"
 
     /// `support-host VERB --help`: the verb's own help — its summary and usage — with the
     /// options every verb shares (from this command's own help, so they never drift).
@@ -50,16 +51,16 @@ struct VerbCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The verb's argument, for a verb that takes one (test: DIST).", visibility: .hidden))
     var argument: String?
 
-    @Option(help: ArgumentHelp("Which guest to boot: local or qemu (default local; leave it out when a command follows --).", valueName: "kind"))
+    @Option(help: ArgumentHelp("Which guest to boot: local, qemu (qemu:x86_64), qemu:i386 or qemu:arm64 (default local; leave it out when a command follows --).", valueName: "kind"))
     var guest: String?
 
     @Option(help: ArgumentHelp("The testing scheme for test (perl5, sh; default from the DIST's name).", valueName: "scheme"))
     var scheme: String?
 
-    @Option(help: ArgumentHelp("The guest kernel for --guest qemu (default guest-build/vmlinuz).", valueName: "file"))
+    @Option(help: ArgumentHelp("The guest kernel for --guest qemu (default guest-build/ARCH/vmlinuz).", valueName: "file"))
     var kernel: String?
 
-    @Option(help: ArgumentHelp("The guest initramfs for --guest qemu (default guest-build/initrd.gz).", valueName: "file"))
+    @Option(help: ArgumentHelp("The guest initramfs for --guest qemu (default guest-build/ARCH/initrd).", valueName: "file"))
     var initrd: String?
 
     @Option(help: ArgumentHelp("Added to the guest kernel's command line for --guest qemu.", valueName: "text"))
@@ -134,9 +135,11 @@ struct VerbCommand: AsyncParsableCommand {
         switch (guest, command.isEmpty) {
         case (nil, false): choice = .command(command)
         case ("local"?, true), (nil, true): choice = .local
-        case ("qemu"?, true): choice = .qemu(kernel: kernel, initrd: initrd, append: append)
-        case (let kind?, true):
-            throw .badFlag(flag: "--guest", value: kind, reason: "no such guest kind; the kinds are \(Self.guestKinds), or give a launcher command after --")
+        case (let name?, true):
+            guard let arch = QemuArch(guestName: name) else {
+                throw .badFlag(flag: "--guest", value: name, reason: "no such guest kind; the kinds are \(Self.guestKinds), or give a launcher command after --")
+            }
+            choice = .qemu(arch: arch, kernel: kernel, initrd: initrd, append: append)
         case (let kind?, false):
             throw .badFlag(flag: "--guest", value: kind, reason: "leave --guest out when a launcher command follows --")
         }

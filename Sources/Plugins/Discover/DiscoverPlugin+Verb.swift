@@ -9,7 +9,7 @@ extension DiscoverPlugin {
     }
 
     /// Config keys worth a line of their own when they are there.
-    static let highlights = ["archname", "osname", "version", "kernel_release", "machine", "busybox", "coreutils", "shell"]
+    static let highlights = ["archname", "osname", "osvers", "version", "byteorder", "ivsize", "ptrsize", "kernel_release", "machine", "busybox", "coreutils", "shell"]
 
     public func command(_ name: String, arguments: [String: JSONValue]) async throws -> JSONValue {
         guard name == "discover", let stage = VerbStage(arguments: arguments) else {

@@ -2,16 +2,23 @@ import Foundation
 import PluginAPI
 
 /// `support-host test DIST`: serve the dist from a mirror, boot the guest; its image manager
-/// fetches the dist, runs the scheme's steps and `PUT`s a PITA-XML `<report>` to `/<job_id>`;
-/// print the TAP summary. Exit 0 when every step and test passed, 1 when one failed, the run's
-/// own exit code when the run did not complete.
+/// fetches the dist, runs the scheme's steps (perl5: dependencies from the run's CPAN mirror,
+/// Makefile.PL, make, each test file, make test), sends each finished step to
+/// `/<job_id>/step/N` and a PITA-XML `<report>` to `/<job_id>`; print each step, the grade
+/// and the failing test files. The exit code is the grade's (`gradeExitCodes`) when the run
+/// completed, the run's own exit code when it did not.
 extension TestPlugin {
     public static var verbs: [Verb] {
-        [Verb(name: "test", summary: "boot the guest, test DIST inside it (perl5: Makefile.PL, make, make test; sh: a TAP script); print the TAP summary", argument: "DIST")]
+        [Verb(name: "test", summary: "boot the guest, test DIST inside it (perl5: cpanm --installdeps, Makefile.PL, make, make test; sh: a TAP script); print the grade (PASS, FAIL, NA, UNKNOWN)", argument: "DIST")]
     }
 
     /// The exit code of a run that completed with a failing step or test.
     public static let testsFailedExitCode: Int32 = 1
+    /// The exit code of each grade of a completed run: 0 PASS, 1 FAIL, 2 NA, 3 UNKNOWN (none of
+    /// them a run outcome's code; see `Outcome`).
+    public static let gradeExitCodes: [String: Int32] = ["PASS": 0, "FAIL": testsFailedExitCode, "NA": 2, "UNKNOWN": 3]
+    /// Step uploads a test may make before its report (the image manager stops sending after).
+    static let maxStepUploads = 32
 
     public func command(_ name: String, arguments: [String: JSONValue]) async throws -> JSONValue {
         guard name == "test", let stage = VerbStage(arguments: arguments) else {
@@ -21,7 +28,10 @@ extension TestPlugin {
         case .prepare:
             return try Self.plan(arguments).json
         case .finish:
-            return Self.verdict(VerbReport(arguments["report"] ?? .null)).json
+            // A run cut short shows the console's last lines too: the host prints the report's
+            // `console_tail` after every run that did not complete.
+            let verdict = Self.verdict(VerbReport(arguments["report"] ?? .null))
+            return verdict.json
         }
     }
 
@@ -34,10 +44,13 @@ extension TestPlugin {
         let fileName = (dist as NSString).lastPathComponent
         let scheme = try arguments["scheme"]?.stringValue ?? scheme(for: fileName)
         let path = scheme.hasPrefix("perl5") ? "/usr/bin/perl" : "/bin/sh"
-        return VerbPlan(
-            task: "Test", jobID: 1,
-            taskKeys: ["scheme": scheme, "path": path, "filename": fileName, "mirror_path": mirrorPath],
-            results: ["/1"], mirrors: extra)
+        var taskKeys = ["scheme": scheme, "path": path, "filename": fileName, "mirror_path": mirrorPath]
+        if let cpan = mirrors.first(where: { FileManager.default.fileExists(atPath: $0.directory + "/modules/02packages.details.txt.gz") }) {
+            taskKeys["cpan_mirror"] = cpan.prefix
+        }
+        var plan = VerbPlan(task: "Test", jobID: 1, taskKeys: taskKeys, results: ["/1"], mirrors: extra)
+        plan.optionalResults = (1...maxStepUploads).map { "/1\(TestGrade.stepInfix)\($0)" }
+        return plan
     }
 
     /// A file on this host is served from its directory under `/dist`; a name is looked up in
@@ -69,36 +82,67 @@ extension TestPlugin {
     }
 
     static func verdict(_ run: VerbReport) -> VerbVerdict {
-        let result = run.report["results"]?.arrayValue?.first { $0["path"]?.stringValue == "/1" }
-        guard let summary = result?["pita_report"] else {
-            let code = run.exitCode == 0 ? Self.testsFailedExitCode : run.exitCode
-            return VerbVerdict(lines: ["no test report: \(run.line)"], exitCode: code, details: ["outcome": .string(run.outcome)])
-        }
+        let results = run.report["results"]?.arrayValue ?? []
+        let final = results.first { $0["path"]?.stringValue == "/1" }?["pita_report"]
+        let steps = results.filter { $0["path"]?.stringValue?.hasPrefix("/1" + TestGrade.stepInfix) == true }
+            .sorted { stepNumber($0) < stepNumber($1) }.compactMap { $0["pita_report"] }
         var lines: [String] = []
         var passed: Int64 = 0
         var failed: Int64 = 0
-        var stepsFailed = 0
-        for command in summary["commands"]?.arrayValue ?? [] {
-            let code = command["exit_code"]?.intValue
-            if code != 0 { stepsFailed += 1 }
-            lines.append("\(code == 0 ? "ok    " : "FAILED") \(command["cmd"]?.stringValue ?? "?") (exit \(code.map(String.init) ?? "?"))")
+        let shown = final.map { [$0] } ?? steps
+        if final == nil { lines.append("no test report: \(run.line)") }
+        if final == nil && !steps.isEmpty { lines.append("the steps that ended before it:") }
+        for summary in shown {
+            for command in summary["commands"]?.arrayValue ?? [] {
+                let code = command["exit_code"]?.intValue
+                lines.append("\(code == 0 ? "ok    " : "FAILED") \(command["cmd"]?.stringValue ?? "?") (exit \(code.map(String.init) ?? "?")\(took(command)))")
+                lines += detail(command)
+            }
+            for test in summary["tests"]?.arrayValue ?? [] {
+                let (p, f) = (test["passed"]?.intValue ?? 0, test["failed"]?.intValue ?? 0)
+                let code = test["exit_code"]?.intValue
+                passed += p
+                failed += f
+                let planned = test["planned"]?.intValue.map { " of \($0)" } ?? ""
+                lines.append("\(code == 0 && f == 0 ? "ok    " : "FAILED") \(test["name"]?.stringValue ?? "?"): \(p) passed\(planned), \(f) failed (exit \(code.map(String.init) ?? "?")\(took(test)))")
+                lines += detail(test)
+            }
         }
-        let tests = summary["tests"]?.arrayValue ?? []
-        for test in tests {
-            let (p, f) = (test["passed"]?.intValue ?? 0, test["failed"]?.intValue ?? 0)
-            let code = test["exit_code"]?.intValue
-            passed += p
-            failed += f
-            if code != 0 || f > 0 { stepsFailed += 1 }
-            let planned = test["planned"]?.intValue.map { " of \($0)" } ?? ""
-            lines.append("\(code == 0 && f == 0 ? "ok    " : "FAILED") \(test["name"]?.stringValue ?? "?"): \(p) passed\(planned), \(f) failed (exit \(code.map(String.init) ?? "?"))")
+        let testCount = shown.reduce(0) { $0 + ($1["tests"]?.arrayValue?.count ?? 0) }
+        let grade = run.report["grade"]?.stringValue
+        var details: [String: JSONValue] = ["passed": .int(passed), "failed": .int(failed), "outcome": .string(run.outcome)]
+        if let final { details["summary"] = final }
+        if !steps.isEmpty && final == nil { details["steps"] = .array(steps) }
+        if let grade {
+            let failing = run.report["failing_tests"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            // The run's outcome and the test's grade are two things: both named, on one line.
+            lines.append("grade \(grade), run \(run.outcome): \(testCount) test file\(testCount == 1 ? "" : "s"), \(passed) passed, \(failed) failed (\(run.report["grade_reason"]?.stringValue ?? ""))")
+            if !failing.isEmpty { lines.append("failing test files: " + failing.joined(separator: " ")) }
+            details["grade"] = .string(grade)
+            details["grade_reason"] = run.report["grade_reason"] ?? .null
+            details["failing_tests"] = .array(failing.map { .string($0) })
         }
-        let pass = stepsFailed == 0 && !tests.isEmpty && run.exitCode == 0
-        lines.append("\(pass ? "PASS" : "FAIL"): \(tests.count) test file\(tests.count == 1 ? "" : "s"), \(passed) passed, \(failed) failed")
-        let code: Int32 = run.exitCode != 0 ? run.exitCode : pass ? 0 : Self.testsFailedExitCode
-        return VerbVerdict(lines: lines, exitCode: code, details: [
-            "pass": .bool(pass), "passed": .int(passed), "failed": .int(failed), "summary": summary, "outcome": .string(run.outcome),
-        ])
+        details["pass"] = .bool(grade == "PASS" && run.exitCode == 0)
+        let code: Int32 = run.exitCode != 0 ? run.exitCode : grade.flatMap { gradeExitCodes[$0] } ?? testsFailedExitCode
+        return VerbVerdict(lines: lines, exitCode: code, details: .object(details))
+    }
+
+    /// Under a failed step: its `not ok` lines with their diagnostics, then its stderr's end.
+    private static func detail(_ step: JSONValue) -> [String] {
+        let failures = step["failures"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let stderr = step["stderr_tail"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        var lines = failures.flatMap { $0.split(separator: "\n").map { "         " + $0 } }
+        if !stderr.isEmpty { lines += ["         stderr, last \(stderr.count) line\(stderr.count == 1 ? "" : "s"):"] + stderr.map { "         | " + $0 } }
+        return lines
+    }
+
+    private static func stepNumber(_ result: JSONValue) -> Int {
+        let path = result["path"]?.stringValue ?? ""
+        return path.range(of: TestGrade.stepInfix).flatMap { Int(path[$0.upperBound...]) } ?? 0
+    }
+
+    private static func took(_ step: JSONValue) -> String {
+        step["duration"]?.doubleValue.map { String(format: ", %.1f s", $0) } ?? ""
     }
 }
 

@@ -171,6 +171,7 @@ public final class TestPlugin: Plugin {
             }
             var sections: [String: JSONValue] = ["results": .array(results), "incomplete_uploads": .array(partial)]
             if !state.platforms.isEmpty { sections["platforms"] = .array(state.platforms.all) }
+            if let grade = TestGrade.of(summaries: state.summaries) { sections.merge(grade.reportFields) { current, _ in current } }
             return sections
         }
     }

@@ -5,8 +5,9 @@ import PluginAPI
 public enum GuestChoice: Sendable {
     /// The image manager as a plain process on this host; its injector a directory.
     case local
-    /// The built VM under qemu (`scripts/build-guest`); nil paths take the built guest's.
-    case qemu(kernel: String?, initrd: String?, append: String?)
+    /// The built VM of an architecture under qemu (`scripts/build-guest --arch ARCH`); nil
+    /// paths take the built guest's.
+    case qemu(arch: QemuArch, kernel: String?, initrd: String?, append: String?)
     /// Any other launcher; `{injector}` and `{injector_iso}` in it name the injector.
     case command([String])
 }
@@ -73,8 +74,8 @@ public enum SchemeVerbRun {
                 throw GuestSetupError.missingFile(files.imageManager, "run from the project, or set SUPPORT_HOST_GUEST_DIR to its guest/ folder")
             }
             settings.command = ["/bin/sh", files.imageManager, "--injector", injector.directory.path, "--workarea", injector.workarea.path]
-        case .qemu(let kernel, let initrd, let append):
-            let qemu = QemuGuest(kernel: kernel ?? files.kernel, initrd: initrd ?? files.initrd, append: append)
+        case .qemu(let arch, let kernel, let initrd, let append):
+            let qemu = QemuGuest(arch: arch, kernel: kernel ?? files.kernel(arch), initrd: initrd ?? files.initrd(arch), append: append)
             try qemu.check(files: files)
             settings.command = qemu.commandLine(iso: injector.iso.path, monitorSocket: injector.monitorSocket.path)
             if settings.stopCommands.isEmpty {
@@ -90,6 +91,7 @@ public enum SchemeVerbRun {
             }
         }
         settings.results += plan.results
+        settings.optionalResults += plan.optionalResults
         settings.mirrors += plan.mirrors.map { ($0.prefix, $0.directory) }
         let job = try Job(settings)
 

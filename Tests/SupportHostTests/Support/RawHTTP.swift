@@ -27,7 +27,7 @@ enum RawHTTP {
     /// Sends `method target` with `headers` and reads until the server closes the connection.
     static func send(
         port: Int, _ method: String = "GET", _ target: [UInt8], headers: [(String, String)] = [], body: [UInt8] = [],
-        stopAtContentLength: Bool = false
+        halfClose: Bool = false, stopAtContentLength: Bool = false
     ) throws -> Response {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.cannotConnect(errno) }
@@ -45,7 +45,9 @@ enum RawHTTP {
 
         var request = Array("\(method) ".utf8) + target + Array(" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".utf8)
         for (name, value) in headers { request += Array("\(name): \(value)\r\n".utf8) }
-        if !body.isEmpty || method == "POST" { request += Array("Content-Length: \(body.count)\r\n".utf8) }
+        if !body.isEmpty || method == "POST", !headers.contains(where: { $0.0.caseInsensitiveCompare("Content-Length") == .orderedSame }) {
+            request += Array("Content-Length: \(body.count)\r\n".utf8)
+        }
         request += Array("\r\n".utf8) + body
         var sent = 0
         while sent < request.count {
@@ -53,6 +55,8 @@ enum RawHTTP {
             guard written > 0 else { throw Failure.noResponse("write failed: \(errno)") }
             sent += written
         }
+        // As busybox `nc` does at the end of its input: the client will send nothing more.
+        if halfClose { shutdown(fd, Int32(SHUT_WR)) }
 
         var raw = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)

@@ -1,0 +1,61 @@
+import NIOCore
+import NIOHTTP1
+import PluginAPI
+
+/// Lets only the guest in: takes `/t/TOKEN` off each request's path (or accepts
+/// `Authorization: Bearer TOKEN`) and tells `ConnectionAdmission` that this connection is the
+/// guest's. A request without the token is answered 403 at its end and touches nothing: no
+/// activity, no plug-in. With `--token none` every request is let in.
+///
+/// From here on a request is a `RequestPart`: the head carries its record and the decisions.
+final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = RequestPart
+
+    static let refusal = "this host serves its guest only: use the URL it was given, or Authorization: Bearer TOKEN\n"
+
+    private let token: RunToken?
+    private let clock: RunClock
+    private var presented = false
+
+    init(token: RunToken?, clock: RunClock) {
+        self.token = token
+        self.clock = clock
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            context.fireChannelRead(wrapInboundOut(.head(check(head, context: context))))
+        case .body(let buffer):
+            context.fireChannelRead(wrapInboundOut(.body(buffer)))
+        case .end:
+            context.fireChannelRead(wrapInboundOut(.end))
+        }
+    }
+
+    private func check(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> PendingRequest {
+        var (path, query) = Self.split(head.uri)
+        if let token {
+            switch token.check(path: path, authorization: head.headers.first(name: "authorization")) {
+            case .allowed(let inner):
+                path = inner
+            case .refused(let recordedPath):
+                let request = PendingRequest(record: RequestRecord(head: head, path: recordedPath, started: clock.elapsed), query: query)
+                request.answer(.text(403, Self.refusal), reason: "no valid run token")
+                return request
+            }
+        }
+        if !presented {
+            presented = true
+            context.triggerUserOutboundEvent(ConnectionAdmission.TokenPresented(), promise: nil)
+        }
+        return PendingRequest(record: RequestRecord(head: head, path: path, started: clock.elapsed), query: query)
+    }
+
+    /// Splits a request target into its path and query.
+    static func split(_ uri: String) -> (path: String, query: String) {
+        guard let mark = uri.firstIndex(of: "?") else { return (uri, "") }
+        return (String(uri[..<mark]), String(uri[uri.index(after: mark)...]))
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PluginAPI
+
+@testable import SupportHost
+
+/// A server's shared services without a server: the HTTP handlers' tests run them on an
+/// `EmbeddedChannel` against these plug-ins, with a real journal in a temporary directory.
+struct HTTPFixture {
+    static let token = "fixture-token-0123456789abcdef"
+
+    /// `GET /hello` answers "hello\n"; `GET /boom` throws; `PUT /up/…` reads the whole body and
+    /// answers 201 with its length; `PUT /early/…` answers 413 without reading.
+    final class Greeter: Plugin {
+        static let name = "Greeter"
+        static let summary = ""
+        static let hooks: Set<Hook> = [.export, .import]
+        static let namespaceSummary = ""
+        init(context: any HostContext) {}
+        init() {}
+        var namespaces: [Namespace] { [.exact("/hello"), .exact("/boom"), .prefix("/up"), .prefix("/early")] }
+
+        func exportData(_ request: GuestRequest) throws -> Reply {
+            if request.path == "/boom" { throw GuestError(418, "boom asked for") }
+            return .text(200, "hello\n")
+        }
+
+        func importData(_ request: GuestRequest, body: RequestBody) async throws -> Reply {
+            if request.namespace == .prefix("/early") { return .text(413, "too much\n") }
+            var count = 0
+            for try await chunk in body { count += chunk.count }
+            return .text(201, "\(count)\n")
+        }
+    }
+
+    let services: ServerServices
+    let journalURL: URL
+
+    init(token: String? = HTTPFixture.token, limits: Job.ServerLimits = Job.ServerLimits()) throws {
+        let directory = Fixtures.temporaryDirectory("http")
+        journalURL = directory.appendingPathComponent("journal.log")
+        let clock = RunClock()
+        let journal = try Journal(url: journalURL, clock: clock)
+        services = ServerServices(
+            router: try Router(plugins: [Greeter()]), journal: journal, activity: Activity(clock: clock), clock: clock,
+            token: token.map { RunToken(value: $0) }, limits: limits)
+    }
+
+    /// Closes the journal and reads its records back.
+    func records() async throws -> [JournalEntry] {
+        try await services.journal.close()
+        return JournalFormat.read(try Data(contentsOf: journalURL)).entries
+    }
+
+    static func head(_ method: HTTPMethod = .GET, _ uri: String, _ headers: [(String, String)] = []) -> HTTPRequestHead {
+        HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers))
+    }
+
+    /// A request as the token check hands it on.
+    static func pending(_ method: HTTPMethod = .GET, _ path: String, _ headers: [(String, String)] = []) -> PendingRequest {
+        PendingRequest(record: RequestRecord(head: head(method, path, headers), path: path, started: 0), query: "")
+    }
+}
+
+/// Records the outbound user events that reach it (put it first in a pipeline).
+final class OutboundEventRecorder: ChannelOutboundHandler {
+    typealias OutboundIn = Any
+    private(set) var events: [Any] = []
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        events.append(event)
+        promise?.succeed()
+    }
+}
+
+extension Reply {
+    /// The body of a `.bytes` reply as text.
+    var text: String? {
+        if case .bytes(let data) = body { return String(decoding: data, as: UTF8.self) }
+        return nil
+    }
+}
