@@ -27,6 +27,9 @@ public struct RunOptions: Sendable {
     /// guest must reach: writes what the guest needs to know before it starts (an injector).
     /// An error ends the run as `launch-failed` with its description.
     public var prepareLaunch: (@Sendable (GuestAddress) async throws -> Void)?
+    /// With `handleSignals`: told of each SIGINT/SIGTERM the run receives (a matrix cell sets
+    /// its attempt aside when it was stopped, whatever the guest did as it was stopped).
+    public var signalled: (@Sendable (Int32) -> Void)?
 
     public init() {}
 }
@@ -187,7 +190,7 @@ public enum SupportHostRun {
         }
 
         if options.adoptOrphans { _ = Reaper.becomeSubreaper() }
-        let signals = options.handleSignals ? SignalWatch(input) : nil
+        let signals = options.handleSignals ? SignalWatch(input, signalled: options.signalled) : nil
         let placeholders = ["{url}": url, "{host}": job.listenHost, "{port}": String(server.port)]
         let argv = job.command.map { argument in
             placeholders.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
@@ -333,11 +336,14 @@ enum ListenFailure {
 final class SignalWatch: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
-    init(_ input: AsyncStream<RunInput>.Continuation) {
+    init(_ input: AsyncStream<RunInput>.Continuation, signalled: (@Sendable (Int32) -> Void)? = nil) {
         sources = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { input.yield(.interrupt(number)) }
+            source.setEventHandler {
+                signalled?(number)
+                input.yield(.interrupt(number))
+            }
             source.resume()
             return source
         }

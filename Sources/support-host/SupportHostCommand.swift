@@ -13,7 +13,7 @@ struct SupportHostCommand: AsyncParsableCommand {
         version: SupportHostVersion.text,
         subcommands: [
             RunCommand.self, ReportCommand.self, RunsCommand.self, RecoverCommand.self, PlatformsCommand.self, PluginsCommand.self,
-            DemoCommand.self, DemoGuestCommand.self, VerbCommand.self, FillJournalCommand.self, ServeCommand.self,
+            DemoCommand.self, DemoGuestCommand.self, VerbCommand.self, MatrixCommand.self, ServeCommand.self, FillJournalCommand.self,
         ])
 
     /// `support-host VERB …` for a verb in the plug-in table goes to `VerbCommand`; the tool

@@ -45,9 +45,7 @@ enum RawHTTP {
 
         var request = Array("\(method) ".utf8) + target + Array(" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".utf8)
         for (name, value) in headers { request += Array("\(name): \(value)\r\n".utf8) }
-        if !body.isEmpty || method == "POST", !headers.contains(where: { $0.0.caseInsensitiveCompare("Content-Length") == .orderedSame }) {
-            request += Array("Content-Length: \(body.count)\r\n".utf8)
-        }
+        if !body.isEmpty || method == "POST" { request += Array("Content-Length: \(body.count)\r\n".utf8) }
         request += Array("\r\n".utf8) + body
         var sent = 0
         while sent < request.count {
