@@ -310,3 +310,30 @@ extension WebViewTests {
         #expect(try serve.get("/run?dir=plain&compare=../..").status == 404)
     }
 }
+
+/// The web view over the output of a real `support-host matrix`.
+@Suite(.enabled(if: Needs.curl && Needs.perlAndMake, Needs.perlAndMakeHint))
+struct WebMatrixTests {
+    @Test func aRealMatrixOutputShowsItsGradesInTheGrid() async throws {
+        let fixture = try MatrixFixture()
+        let plan = try fixture.plan(
+            dists: [try fixture.passing("pass.t"), try fixture.failingOnFlavourB("flavour.t")],
+            guests: ["local", fixture.launcher("flavour-b", flavour: "b")])
+        let matrix = try await HostProcess.run(["matrix", plan, "--jobs", "2"], timeout: 300)
+        #expect(matrix.status == 1, "one cell fails: \(matrix.stdout)\n\(matrix.stderr)")
+        let serve = try await ServeProcess.start(fixture.output)
+        defer { Task { await serve.stop() } }
+        let page = try serve.page("/matrix")
+        #expect(page.contains("<th>pass.t</th>") && page.contains("<th>flavour.t</th>"), "\(page)")
+        #expect(page.contains("<th>local</th>") && page.contains("<th>flavour-b</th>"))
+        #expect(page.components(separatedBy: "<td id=\"cell-").count - 1 == 4)
+        #expect(page.components(separatedBy: "class=\"cell g-pass\"").count - 1 == 3, "\(page)")
+        #expect(page.components(separatedBy: "class=\"cell g-fail\"").count - 1 == 1)
+        #expect(page.contains("<td id=\"cell-3\" class=\"cell g-fail\"><a href=\"/run?dir=cells/flavour.t/flavour-b\""))
+        #expect(!page.contains("id=\"live\""), "a finished matrix is not followed")
+        let runs = try serve.page("/")
+        #expect(runs.contains("href=\"/matrix?dir=.\""))
+        #expect(runs.components(separatedBy: "href=\"/run?dir=cells/").count - 1 == 4)
+        #expect(try serve.get("/run?dir=cells/flavour.t/flavour-b").status == 200)
+    }
+}
