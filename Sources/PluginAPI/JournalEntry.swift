@@ -1,4 +1,5 @@
 import Foundation
+import JSONKit
 
 /// One record of the run's append-only journal.
 ///
@@ -63,7 +64,7 @@ public struct JournalEntry: Sendable, Codable, Hashable {
     }
 
     /// An entry whose fields are still the checked JSON text of an object.
-    init(seq: UInt64, time: Double, wall: String, source: String, kind: String, fieldsText: FieldsText) {
+    package init(seq: UInt64, time: Double, wall: String, source: String, kind: String, fieldsText: FieldsText) {
         self.init(seq: seq, time: time, wall: wall, source: source, kind: kind, storage: .text(fieldsText))
     }
 
@@ -112,11 +113,4 @@ public struct JournalEntry: Sendable, Codable, Hashable {
         hasher.combine(kind)
         hasher.combine(fields)
     }
-}
-
-extension JournalEntry {
-    /// The field of a `result-stored` record that carries a small result's bytes (base64): the
-    /// record's fsync made the result durable, and `recover` writes the file back from it if
-    /// a machine crash lost the file. Reports never show it.
-    public static let inlineResultField = "inline_base64"
 }

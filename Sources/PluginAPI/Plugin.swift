@@ -1,6 +1,7 @@
 import Foundation
 
-/// The four hooks a plug-in may implement; the roles are fixed by the design.
+/// The four main hooks a plug-in may implement; the roles are fixed by the design. (Two more,
+/// `runPhaseChanged` and `recoverFiles`, have defaults that do nothing.)
 ///
 /// `support-host plugins` lists which of them each row of the table implements.
 public enum Hook: String, CaseIterable, Sendable, Codable {
@@ -60,7 +61,8 @@ public protocol Plugin: AnyObject, Sendable {
     /// carried out by its command hook (see `Verb`). Most plug-ins offer none, the default.
     static var verbs: [Verb] { get }
 
-    /// Creates the plug-in for one run; throw `JobProblem` when its configuration is unusable.
+    /// Creates the plug-in for one run; throw `PluginError` when its settings or configuration
+    /// are unusable: the host then refuses the run (exit 64), naming the plug-in.
     init(context: any HostContext) throws
 
     /// The namespaces this instance answers, derived from the run's configuration.
@@ -82,6 +84,35 @@ public protocol Plugin: AnyObject, Sendable {
 
     /// The plug-in's sections of `report.json`, from the state `recover` rebuilt.
     func report() -> [String: JSONValue]
+
+    /// Lifecycle hook: the run moved on (the guest started, every result is in, the host is
+    /// stopping the guest, the guest exited). Called by the run's single owner: return at once.
+    func runPhaseChanged(_ phase: RunPhase)
+
+    /// Recovery hook, after a host or machine crash (`support-host recover`): called once all
+    /// records are replayed, to check and repair the plug-in's own files (verify digests,
+    /// restore from its journal records, remove what was never acknowledged). Returns report
+    /// sections that replace those of `report()` with the same key.
+    func recoverFiles(_ recovery: FileRecovery) -> [String: JSONValue]
+}
+
+/// What a plug-in's `recoverFiles` hook gets: where the run is, and its own records again.
+public struct FileRecovery: Sendable {
+    /// The run directory being recovered.
+    public let runDirectory: URL
+    private let scan: @Sendable ((JournalEntry) -> Void) -> Void
+
+    /// `scan` calls its argument with each of the plug-in's own records, in order.
+    public init(runDirectory: URL, scan: @escaping @Sendable ((JournalEntry) -> Void) -> Void) {
+        self.runDirectory = runDirectory
+        self.scan = scan
+    }
+
+    /// Reads the plug-in's own journal records once more, one at a time, none kept: for a
+    /// repair that needs what a record holds (a small result's bytes) only when a check failed.
+    public func forEachOwnEntry(_ body: (JournalEntry) -> Void) {
+        withoutActuallyEscaping(body) { scan($0) }
+    }
 }
 
 extension Plugin {
@@ -102,6 +133,10 @@ extension Plugin {
     public func recover(_ entry: JournalEntry) throws {}
 
     public func report() -> [String: JSONValue] { [:] }
+
+    public func runPhaseChanged(_ phase: RunPhase) {}
+
+    public func recoverFiles(_ recovery: FileRecovery) -> [String: JSONValue] { [:] }
 }
 
 /// A command hook was asked for something it does not do.

@@ -23,6 +23,11 @@ final class Activity: Sendable {
         lastRequest.withLock { $0 = (method, path, now) }  // joined only when asked for
     }
 
+    /// Something a plug-in counts as the guest's activity (`HostContext.countsAsActivity()`).
+    func touch() {
+        lastMillis.store(Int64(clock.elapsed * 1000), ordering: .relaxed)
+    }
+
     /// Bytes still arriving or leaving count as activity too.
     func bytes(in received: Int = 0, out sent: Int = 0) {
         lastMillis.store(Int64(clock.elapsed * 1000), ordering: .relaxed)

@@ -14,7 +14,9 @@ enum ConsoleTail {
         guard let size = try? handle.seekToEnd() else { return [] }
         let start = size > UInt64(maxBytes) ? size - UInt64(maxBytes) : 0
         guard (try? handle.seek(toOffset: start)) != nil, let data = try? handle.readToEnd() else { return [] }
-        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Split on the byte: a serial console ends its lines "\r\n", which Swift's String holds
+        // as one Character that is not "\n" — split as text, a qemu guest's console was one line.
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         if start > 0, !lines.isEmpty { lines.removeFirst() }  // the first line is cut off
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
         return lines.suffix(maxLines).map { clean(String($0)) }

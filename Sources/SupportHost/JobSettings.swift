@@ -144,6 +144,23 @@ public struct JobSettings: Sendable {
         }
     }
 
+    /// Lays `--set PLUGIN.KEY=VALUE` over the job file's `plugins` key. The value stays text:
+    /// the plug-in reads it as the type it wants (`PluginSettings`), and refuses it if it can't.
+    public mutating func setPluginSetting(_ text: String) throws(JobError) {
+        guard let equals = text.firstIndex(of: "="), let dot = text[..<equals].firstIndex(of: "."),
+            dot > text.startIndex, text.index(after: dot) < equals
+        else { throw .badFlag(flag: "--set", value: text, reason: "must be PLUGIN.KEY=VALUE, e.g. Echo.max_bytes=4096") }
+        let plugin = String(text[..<dot])
+        let key = String(text[text.index(after: dot)..<equals])
+        let names = PluginTable.rows.map { $0.name }
+        guard names.contains(plugin) else {
+            throw .badFlag(flag: "--set", value: text, reason: "no plug-in named '\(plugin)' (the plug-ins: \(names.joined(separator: ", ")))")
+        }
+        var values = pluginSettings[plugin]?.objectValue ?? [:]
+        values[key] = .string(String(text[text.index(after: equals)...]))
+        pluginSettings[plugin] = .object(values)
+    }
+
     /// Parses `HOST:PORT` (or `[v6]:PORT`).
     public static func parseListen(_ text: String) throws(JobError) -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {

@@ -1,4 +1,5 @@
 import Foundation
+import SupportKit
 import PluginAPI
 
 #if canImport(Glibc)
@@ -178,18 +179,7 @@ final class Journal: @unchecked Sendable {
     }
 
     private func writeAll(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += written
-            }
-            return true
-        }
+        bytes.withUnsafeBytes { raw in (try? FileIO.writeAll(fd, raw)) != nil }
     }
 }
 

@@ -19,7 +19,7 @@ public enum JournalFiller {
         journal.append(source: "host", kind: "listening", fields: ["host": "127.0.0.1", "port": 1, "url": "http://127.0.0.1:1"])
         journal.append(source: "host", kind: "guest-launched", fields: ["pid": 1])
         for index in 0..<mirrorRequests {
-            journal.append(source: "CPANMirror", kind: "request", fields: [
+            journal.append(source: PluginTable.mirrorSource, kind: "request", fields: [
                 "method": "GET", "path": .string("/cpan/authors/id/L/LO/LOCAL/file-\(index % 1000).tar.gz"), "status": 200,
                 "bytes_in": 0, "bytes_out": 1024, "duration": 0.000123,
             ])

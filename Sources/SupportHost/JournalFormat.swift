@@ -1,5 +1,6 @@
 import Foundation
 import PluginAPI
+import SupportKit
 
 /// The on-disk form of one journal record: `LLLLLLLL CCCCCCCC {json}\n`, where L is the length
 /// of the JSON in bytes and C its CRC-32C, both 8 lower-case hex digits. A reader can tell a
@@ -15,19 +16,12 @@ enum JournalFormat {
 
     /// Appends `json` as one framed record.
     static func frame(_ json: [UInt8], into out: inout [UInt8]) {
-        appendHex8(UInt32(json.count), to: &out)
+        Hex.append8(UInt32(json.count), to: &out)
         out.append(UInt8(ascii: " "))
-        appendHex8(json.withUnsafeBytes { CRC32C.checksum($0) }, to: &out)  // in hardware where the CPU has it
+        Hex.append8(json.withUnsafeBytes { CRC32C.checksum($0) }, to: &out)  // in hardware where the CPU has it
         out.append(UInt8(ascii: " "))
         out += json
         out.append(UInt8(ascii: "\n"))
-    }
-
-    private static func appendHex8(_ value: UInt32, to out: inout [UInt8]) {
-        for shift in stride(from: 28, through: 0, by: -4) {
-            let digit = UInt8((value >> UInt32(shift)) & 0xf)
-            out.append(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
-        }
     }
 
     /// How far the whole records of a journal reach, and where and why reading stopped early.
@@ -119,7 +113,7 @@ enum JournalFormat {
     static func frame(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Result<Frame, Stop> {
         let bytes = bytes.bindMemory(to: UInt8.self)
         guard bytes.count - offset >= headerLength else { return .failure(.tornHeader(at: offset)) }
-        guard let length = parseHex(bytes, offset), let crc = parseHex(bytes, offset + 9),
+        guard let length = Hex.parse8(bytes, at: offset), let crc = Hex.parse8(bytes, at: offset + 9),
             bytes[offset + 8] == UInt8(ascii: " "), bytes[offset + 17] == UInt8(ascii: " ")
         else { return .failure(.corruptHeader(at: offset)) }
         let start = offset + headerLength
@@ -149,18 +143,4 @@ enum JournalFormat {
         return .success(entry)
     }
 
-    private static func parseHex(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32? {
-        var value: UInt32 = 0
-        for index in at..<(at + 8) {
-            let byte = bytes[index]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-            value = value << 4 | UInt32(digit)
-        }
-        return value
-    }
 }

@@ -1,3 +1,4 @@
+import JSONKit
 import PluginAPI
 
 /// Journal records' JSON, written by hand (`JSONWriter`): `JSONEncoder` cost about a fifth of

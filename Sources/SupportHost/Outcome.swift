@@ -18,6 +18,9 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
     case consoleFail = "console-fail"
     /// The guest rebooted more often than `--max-reboots` allows.
     case rebootLoop = "reboot-loop"
+    /// A plug-in failed the run (`HostContext.fail(reason:)`); the plug-in and its reason are
+    /// in `line` and in the report's `stop`.
+    case pluginFailed = "plugin-failed"
     /// Ctrl-C or SIGTERM to the host.
     case interrupted
     /// The guest command could not be started.
@@ -39,6 +42,7 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
         case .shutdownTimeout: return 23
         case .consoleFail: return 24
         case .rebootLoop: return 25
+        case .pluginFailed: return 26
         case .launchFailed: return 30
         case .listenFailed: return 32
         case .hostCrashed: return 31

@@ -1,9 +1,10 @@
-import CPANMirror
-import Discover
-import Ping
+import SupportHostCPANMirror
+import SupportHostDiscover
+import SupportHostEcho
+import SupportHostPing
 import PluginAPI
-import Test
-import Watchdog
+import SupportHostTest
+import SupportHostWatchdog
 
 /// The plug-in table, read top to bottom, one row per plug-in (Rover's `plugs[]`).
 ///
@@ -18,13 +19,27 @@ public enum PluginTable {
         DiscoverPlugin.self,
         TestPlugin.self,
         CPANMirrorPlugin.self,
+        EchoPlugin.self,
     ]
 }
 
 extension PluginTable {
+    /// The plug-in serving directory mirrors, whose request records `JournalFiller` writes for
+    /// the recovery benchmark.
+    static let mirrorSource = CPANMirrorPlugin.name
+
     /// Every scheme verb of the table's plug-ins, in table order, with the plug-in offering it.
     public static var verbs: [(verb: Verb, plugin: String)] {
         rows.flatMap { row in row.verbs.map { (verb: $0, plugin: row.name) } }
+    }
+
+    /// Creates a row's plug-in; a `PluginError` it throws becomes the job's refusal, naming it.
+    static func make(_ row: any Plugin.Type, context: any HostContext) throws -> any Plugin {
+        do {
+            return try row.init(context: context)
+        } catch let error as PluginError {
+            throw JobError.plugin(name: row.name, problem: error.description)
+        }
     }
 
     /// The row whose plug-in offers `verb` (the first, in table order), if any.

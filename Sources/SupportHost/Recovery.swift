@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import PluginAPI
+import SupportKit
 
 /// `support-host recover RUN_DIR`: after a host crash, cuts a torn journal tail, records that
 /// the host crashed (if the run had no outcome), and rebuilds the report from the journal.
@@ -13,61 +13,20 @@ public enum Recovery {
         public let report: JSONValue
     }
 
-    /// Re-hashes every result the journal says was stored, and removes temporary files of
-    /// uploads that never completed (they were never acknowledged).
-    static func checkResults(_ report: JSONValue, _ directory: RunDirectory) -> JSONValue {
-        guard case .object(var fields) = report else { return report }
-        var items: [[String: JSONValue]] = []
-        var digests: [String?] = []
-        var lost: [String: String] = [:]
-        for result in fields["results"]?.arrayValue ?? [] {
-            guard case .object(let item) = result, let file = item["file"]?.stringValue else { continue }
-            let digest = sha256(of: directory.url.appendingPathComponent(file))
-            if let expected = item["sha256"]?.stringValue, digest != expected { lost[file] = expected }
-            items.append(item)
-            digests.append(digest)
-        }
-        // A small result whose file a machine crash lost or tore is written back from its record.
-        let restored = InlineResults.restore(lost, in: directory)
-        var checked: [JSONValue] = []
-        for (var item, var digest) in zip(items, digests) {
-            let file = item["file"]?.stringValue ?? ""
-            if restored.contains(file) {
-                item["restored_from_journal"] = true
-                digest = sha256(of: directory.url.appendingPathComponent(file))
-            }
-            item["verified"] = .bool(digest != nil && digest == item["sha256"]?.stringValue)
-            if digest == nil { item["problem"] = "the file is missing" }
-            else if digest != item["sha256"]?.stringValue { item["problem"] = .string("the file's sha256 is now \(digest!)") }
-            checked.append(.object(item))
-        }
-        if fields["results"] != nil { fields["results"] = .array(checked) }
-        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: directory.results.path)) ?? [])
-            .filter { $0.hasPrefix(".partial-") && !$0.hasSuffix(".pieces") }.sorted()
-        for name in leftovers { try? FileManager.default.removeItem(at: directory.results.appendingPathComponent(name)) }
-        if !leftovers.isEmpty { fields["removed_incomplete_uploads"] = .array(leftovers.map { .string($0) }) }
-        return .object(fields)
-    }
-
-    private static func sha256(of url: URL) -> String? {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hexEncoded(hasher.finalize())
-    }
-
     /// Reads the journal and cuts off a torn or corrupt tail, so appends continue after the
     /// last whole record.
     static func readCuttingTornTail(_ directory: RunDirectory) throws -> JournalFormat.Contents {
         let contents = JournalFormat.read(try Data(contentsOf: directory.journal))
-        if contents.droppedBytes > 0 {
-            let handle = try FileHandle(forWritingTo: directory.journal)
-            try handle.truncate(atOffset: UInt64(contents.validBytes))
-            try handle.synchronize()
-            try handle.close()
-        }
+        if contents.droppedBytes > 0 { try cutJournal(directory, at: contents.validBytes) }
         return contents
+    }
+
+    /// Truncates the journal after its last whole record, durably.
+    private static func cutJournal(_ directory: RunDirectory, at validBytes: Int) throws {
+        let handle = try FileHandle(forWritingTo: directory.journal)
+        try handle.truncate(atOffset: UInt64(validBytes))
+        try handle.synchronize()
+        try handle.close()
     }
 
     /// Reads the journal once: each whole record goes to the report as it is read, and the
@@ -92,12 +51,7 @@ public enum Recovery {
                 if entry.kind == "outcome" { outcome = entry.fields["outcome"]?.stringValue }
             }
         }
-        if extent.droppedBytes > 0 {
-            let handle = try FileHandle(forWritingTo: directory.journal)
-            try handle.truncate(atOffset: UInt64(extent.validBytes))
-            try handle.synchronize()
-            try handle.close()
-        }
+        if extent.droppedBytes > 0 { try cutJournal(directory, at: extent.validBytes) }
         // The report describes the journal as recovery leaves it: the tail is gone.
         var journalExtent = JournalFormat.Extent(records: extent.records, validBytes: extent.validBytes, droppedBytes: 0)
         if outcome == nil {
@@ -122,8 +76,12 @@ public enum Recovery {
                 records: extent.records + added.records, validBytes: added.validBytes, droppedBytes: added.droppedBytes,
                 problem: added.problem)
         }
+        // Each plug-in checks and repairs its own files, and its sections say what it found.
         var report = replay.report(journal: journalExtent)
-        report = checkResults(report, directory)
+        if case .object(var fields) = report {
+            fields.merge(replay.recoverFiles()) { _, checked in checked }
+            report = .object(fields)
+        }
         try ReportBuilder.write(report, to: directory)
         return Result(
             records: extent.records, droppedBytes: extent.droppedBytes, problem: extent.problem,

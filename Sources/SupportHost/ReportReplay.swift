@@ -11,6 +11,7 @@ struct ReportReplay {
         "run-prepared", "listening", "guest-launching", "guest-launched", "guest-launch-failed", "guest-started",
         "finishing", "stop-requested", "stop-step", "stop-hurried", "stop-command-ended", "guest-exited",
         "leftovers-killed", "orphans-killed", "outcome", "host-crash-recovered", "late-ping", "listen-failed",
+        "result-accepted",
     ]
 
     let directory: RunDirectory
@@ -25,7 +26,6 @@ struct ReportReplay {
 
     private var report: [String: JSONValue]
     private var timeline: [JSONValue] = []
-    private var sawPing = false
     private var guest: [String: JSONValue] = [:]
     private var stop: [String: JSONValue] = [:]
     private var stopSteps: [JSONValue] = []
@@ -52,17 +52,13 @@ struct ReportReplay {
             statuses[status, default: 0] += 1
             if status >= 400 { noteRefused(entry, status: status) }
         }
+        // A plug-in's records go to its recover hook only: the timeline is made of the host's
+        // own records (a result in is the host's `result-accepted`, the start `guest-started`).
         if entry.source != "host" {
             replay(entry)
-            if entry.kind == "ping", !sawPing {
-                sawPing = true
-                timeline.append(["time": .double(entry.time), "wall": .string(entry.wall), "event": "first-ping"])
-            }
-            if entry.kind == "result-stored" {
-                timeline.append(["time": .double(entry.time), "wall": .string(entry.wall), "event": "result-stored", "path": entry.fields["path"] ?? .null])
-            }
             return
         }
+
         if Self.timelineKinds.contains(entry.kind) {
             var item: [String: JSONValue] = ["time": .double(entry.time), "wall": .string(entry.wall), "event": .string(entry.kind)]
             if entry.kind != "run-prepared" { item.merge(entry.fields) { current, _ in current } }
@@ -139,10 +135,32 @@ struct ReportReplay {
         for row in PluginTable.rows {
             let context = PluginContext(
                 source: row.name, runDirectory: directory.url, configuration: configuration, journal: nil, events: nil)
-            if let plugin = try? row.init(context: context) { made.append((row.name, plugin)) }
+            do {
+                made.append((row.name, try PluginTable.make(row, context: context)))
+            } catch {
+                // Its records go unreplayed: the report says so rather than leaving it out unseen.
+                replayProblems.append(["plugin": .string(row.name), "reason": .string("could not start: \(error)")])
+            }
         }
         plugins = made
         return made
+    }
+
+    /// After a crash: each plug-in checks and repairs its own files (`Plugin.recoverFiles`),
+    /// reading its own records again only if it needs to; returns the sections they replace.
+    mutating func recoverFiles() -> [String: JSONValue] {
+        var sections: [String: JSONValue] = [:]
+        let journal = directory.journal
+        for (name, plugin) in madePlugins() {
+            let recovery = FileRecovery(runDirectory: directory.url) { body in
+                guard let mapped = try? MappedJournal(journal) else { return }
+                _ = JournalFormat.scan(mapped.bytes) { entry in
+                    if entry.source == name { body(entry) }
+                }
+            }
+            sections.merge(plugin.recoverFiles(recovery)) { current, _ in current }
+        }
+        return sections
     }
 
     /// The report of the records replayed so far; `journal` says how far the whole records

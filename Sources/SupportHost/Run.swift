@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PluginAPI
+import SupportKit
 import Subprocess
 import SystemPackage
 
@@ -58,7 +59,8 @@ enum RunInput: Sendable {
     case launched(pid_t)
     case launchFailed(String)
     case exited(GuestExit)
-    case plugin(RunEvent)
+    /// What a plug-in told the run, and which plug-in it was.
+    case plugin(RunEvent, from: String)
     case stopCommandEnded(String)
     case tick
     case interrupt(Int32)
@@ -130,12 +132,12 @@ public enum SupportHostRun {
         let router: Router
         do {
             plugins = try PluginTable.rows.map { row in
-                try row.init(context: PluginContext(
+                try PluginTable.make(row, context: PluginContext(
                     source: row.name, runDirectory: directory.url, configuration: job.configuration,
-                    journal: journal, events: { input.yield(.plugin($0)) },
+                    journal: journal, events: { input.yield(.plugin($0, from: row.name)) },
                     asks: { request in
                         try await withCheckedThrowingContinuation { input.yield(.ask(request, $0)) }
-                    }))
+                    }, clock: clock, hostLogger: options.logger))
             }
             router = try Router(plugins: plugins)
             for entry in setup.history where entry.source != "host" {
@@ -205,6 +207,7 @@ public enum SupportHostRun {
             job: job, journal: journal, activity: activity, clock: clock, options: options,
             console: ConsoleWatch(url: directory.console, failOn: job.failOn, rebootPattern: job.rebootPattern),
             redact: { token?.redact($0) ?? $0 })
+        owner.announce = { phase in for plugin in plugins { plugin.runPhaseChanged(phase) } }
         await withTaskGroup(of: Void.self) { group in
             switch setup.guest {
             case .launch:
@@ -260,7 +263,7 @@ public enum SupportHostRun {
         }
         signals?.cancel()
         owner.sweep()
-        try? await blocking { InlineResults.syncResults(directory) }
+        try? await blocking { FileSystemSync.sync(directory) }
         try await owner.recordOutcome()
         await server.stop()
         try await journal.close()

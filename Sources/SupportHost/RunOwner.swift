@@ -37,6 +37,10 @@ struct RunOwner {
     private(set) var outcome: Outcome?
     private(set) var line = ""
     private(set) var isDone = false
+    /// The plug-in that ended the run, if one did.
+    private var endedBy: String?
+    /// Tells every plug-in of a step of the run's life (`Plugin.runPhaseChanged`).
+    var announce: @Sendable (RunPhase) -> Void = { _ in }
 
     init(
         job: Job, journal: Journal, activity: Activity, clock: RunClock, options: RunOptions, console: ConsoleWatch,
@@ -69,17 +73,18 @@ struct RunOwner {
             switch entry.kind {
             case "guest-launching": watchdog.launched(at: entry.time)
             case "guest-started": watchdog.started(at: entry.time)
-            case "result-stored": if let path = entry.fields["path"]?.stringValue { missing.remove(path) }
+            case "result-accepted": if let path = entry.fields["path"]?.stringValue { missing.remove(path) }
             case "finishing": watchdog.finishing(at: entry.time)
             case "deadline-extended":
                 let seconds = entry.fields["seconds"]?.doubleValue ?? 0
                 extended += seconds
                 _ = watchdog.extendTotal(by: seconds)
-            case "ping": if let id = entry.fields["boot_id"]?.stringValue { bootID = id }
+            case "boot-id": if let id = entry.fields["boot_id"]?.stringValue { bootID = id }
             case "reboot": reboots += 1
             case "stop-requested":
                 stopCause = entry.fields["cause"]?.stringValue.flatMap(Watchdog.Cause.init(rawValue:))
                 stopDetail = entry.fields["detail"]?.stringValue ?? ""
+                endedBy = entry.fields["plugin"]?.stringValue
             default: break
             }
         }
@@ -156,9 +161,11 @@ struct RunOwner {
         case .launchFailed(let reason):
             record("guest-launch-failed", ["reason": .string(reason)])
             finish(.launchFailed, "launch failed: \(reason)")
-        case .plugin(.guestPinged(let pingBootID)):
-            if let pingBootID {
-                if let known = bootID, known != pingBootID { rebooted(via: "X-Boot-Id", detail: "boot id changed", at: now) }
+        case .plugin(.guestPinged(let pingBootID), _):
+            if let pingBootID, pingBootID != bootID {
+                // The host's own record of it, so that a host taking the run over knows it.
+                record("boot-id", ["boot_id": .string(pingBootID)])
+                if bootID != nil { rebooted(via: "X-Boot-Id", detail: "boot id changed", at: now) }
                 bootID = pingBootID
             }
             guard watchdog.startedAt == nil else { return }
@@ -175,11 +182,23 @@ struct RunOwner {
             watchdog.started(at: now)
             record("guest-started", ["after": .double(rounded(now - (watchdog.launchedAt ?? 0)))])
             options.logger.info("guest started (first ping after \(durationText(now - (watchdog.launchedAt ?? 0))))")
-        case .plugin(.resultStored(let path)):
+            announce(.guestStarted)
+        case .plugin(.resultStored(let path), let plugin):
+            // The host's record of the result: the timeline and a run taken over read this,
+            // never a plug-in's own records.
+            record("result-accepted", ["path": .string(path), "plugin": .string(plugin)])
             guard missing.remove(path) != nil, missing.isEmpty else { return }
             watchdog.finishing(at: now)
             record("finishing", ["shutdown_timeout": .double(job.timeouts.shutdown)])
             options.logger.info("all required results in; the guest has \(durationText(job.timeouts.shutdown)) to exit")
+            announce(.finishing)
+        case .plugin(.activity, _):
+            activity.touch()
+        case .plugin(.endRun(let failed, let reason), let plugin):
+            guard stopCause == nil else { return }
+            endedBy = plugin
+            stopDetail = "plug-in \(plugin): \(reason)"
+            beginStop(failed ? .pluginFailed : .pluginFinished, at: now)
         case .tick:
             lastConsoleLook = now
             for finding in console.look() where stopCause == nil {
@@ -219,6 +238,7 @@ struct RunOwner {
                 fields["stopping_for"] = .double(rounded(now - stop.began))
             }
             record("guest-exited", fields)
+            announce(.guestExited)
             decideOutcome(exit, at: now)
         }
     }
@@ -251,9 +271,10 @@ struct RunOwner {
             stopDetail = "the run took longer than \(durationText(watchdog.totalDeadline))"
         case .shutdownTimeout:
             stopDetail = "the guest did not exit within \(durationText(job.timeouts.shutdown)) of its last required result"
-        case .interrupted, .consoleFail, .rebootLoop:
+        case .interrupted, .consoleFail, .rebootLoop, .pluginFinished, .pluginFailed:
             break
         }
+        if let endedBy { fields["plugin"] = .string(endedBy) }
         if let last = activity.last {
             fields["last_request"] = .string(last.description)
             fields["last_request_time"] = .double(rounded(last.time))
@@ -262,6 +283,7 @@ struct RunOwner {
         fields["detail"] = .string(stopDetail)
         record("stop-requested", fields)
         options.logger.info("stopping the guest: \(cause.rawValue.replacingOccurrences(of: "-", with: " ")): \(stopDetail)")
+        announce(.stopping(cause: cause.rawValue))
         if pid != nil { takeStep(stop.begin(at: now)) }
     }
 
@@ -312,6 +334,13 @@ struct RunOwner {
         case .interrupted?: finish(.interrupted, "interrupted: \(stopDetail)\(stoppedBy)")
         case .consoleFail?: finish(.consoleFail, "console fail: \(stopDetail)\(stoppedBy)")
         case .rebootLoop?: finish(.rebootLoop, "reboot loop: \(stopDetail)\(stoppedBy)")
+        case .pluginFailed?: finish(.pluginFailed, "plugin failed: \(stopDetail)\(stoppedBy)")
+        case .pluginFinished?:
+            if missing.isEmpty {
+                finish(.completed, "completed: \(stopDetail)\(stoppedBy)")
+            } else {
+                finish(.resultsMissing, "results missing: \(missing.sorted().joined(separator: ", ")); \(stopDetail)\(stoppedBy)")
+            }
         case .shutdownTimeout?:
             if missing.isEmpty {
                 finish(.completed, "completed: every required result in; \(stopDetail)\(stoppedBy)")

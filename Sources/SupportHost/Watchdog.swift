@@ -12,6 +12,10 @@ struct Watchdog {
         case interrupted
         case consoleFail = "console-fail"
         case rebootLoop = "reboot-loop"
+        /// A plug-in ended the run (`finish(reason:)`).
+        case pluginFinished = "plugin-finished"
+        /// A plug-in failed the run (`fail(reason:)`).
+        case pluginFailed = "plugin-failed"
     }
 
     let timeouts: Job.Timeouts

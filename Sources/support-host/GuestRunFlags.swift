@@ -44,6 +44,13 @@ struct GuestRunFlags: ParsableArguments {
     @Flag(help: "Fail on the usual kernel panic and oops lines.")
     var failOnPanic = false
 
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "A plug-in's setting, over the job file's plugins key (repeatable), e.g. --set Echo.max_bytes=4096.",
+            valueName: "plugin.key=value"))
+    var pluginSettings: [String] = []
+
     /// Lays the flags given over `settings` (a job file's, or empty ones), noting each as the
     /// origin of its setting so that a problem names the flag.
     func apply(to settings: inout JobSettings) throws(JobError) {
@@ -57,6 +64,7 @@ struct GuestRunFlags: ParsableArguments {
         settings.set(\.stopGrace, stopGrace, flag: "--stop-grace", setting: "stop grace")
         settings.failOn += failOn
         if failOnPanic { settings.failOnPanic = true }
+        for text in pluginSettings { try settings.setPluginSetting(text) }
     }
 }
 

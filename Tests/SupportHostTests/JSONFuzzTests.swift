@@ -1,5 +1,7 @@
 import Foundation
+import JSONKit
 import PluginAPI
+import SupportHost
 import Testing
 
 /// `JSONParser` against Python's strict `json.loads`: `scripts/json-fuzz-corpus` writes ~31,000

@@ -1,5 +1,7 @@
 import Foundation
+import JSONKit
 import PluginAPI
+import SupportHost
 import Testing
 
 struct JSONParserTests {

@@ -25,6 +25,15 @@ struct JobTests {
         ("zero timeout", ["--startup-timeout", "0", "--", "true"], "--startup-timeout must be a positive number of seconds, not 0"),
         ("bad listen", ["--listen", "localhost", "--", "true"], "listen address 'localhost'"),
         ("missing job file", ["--job", "/no/such/job.json"], "cannot read job file /no/such/job.json"),
+        // A plug-in's settings are checked when it starts, before the guest: the run directory
+        // made for it is removed again.
+        ("bad plug-in setting from --set", ["--set", "Echo.max_bytes=0", "--", "true"],
+         "plug-in Echo: setting 'max_bytes' = '0': must be 1 to 1048576"),
+        ("bad plug-in setting from the job", ["--job", jobFile(#"{"execute": ["true"], "plugins": {"Echo": {"max_bytes": "lots"}}}"#)],
+         "plug-in Echo: setting 'max_bytes' = 'lots': must be a whole number"),
+        ("unknown plug-in setting", ["--set", "Echo.max_byte=10", "--", "true"], "plug-in Echo: unknown setting 'max_byte'"),
+        ("--set for no plug-in", ["--set", "Nope.x=1", "--", "true"], "no plug-in named 'Nope'"),
+        ("--set without a key", ["--set", "Echo=1", "--", "true"], "must be PLUGIN.KEY=VALUE"),
     ]
 
     @Test(arguments: cases.indices)

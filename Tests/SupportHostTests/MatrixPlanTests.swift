@@ -47,7 +47,7 @@ struct MatrixPlanTests {
         let noReport: JSONValue = ["outcome": "completed", "results": []]
         #expect(await MatrixGrade.of(noReport).grade == .unknown)
         let failed: JSONValue = [
-            "outcome": "completed", "exit_code": 0,
+            "outcome": "completed", "exit_code": 0, "grade": "FAIL", "grade_reason": "failing test files: t/a.t",
             "results": [["path": "/1", "pita_report": ["commands": [], "tests": [["name": "t/a.t", "passed": 1, "failed": 1, "exit_code": 1]]]]],
         ]
         #expect(await MatrixGrade.of(failed).grade == .fail)

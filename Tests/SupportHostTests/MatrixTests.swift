@@ -198,4 +198,34 @@ struct MatrixTests {
         #expect(try files.grades.values.sorted() == ["PASS", "PASS", "PASS"])
         #expect(finished.map { files.report($0) } == reports, "cells finished before Ctrl-C did not run again")
     }
+
+    @Test func aCellKilledOutrightLeavesNoGuestAndRunsAgainNextTime() async throws {
+        let fixture = try MatrixFixture()
+        defer { try? FileManager.default.removeItem(at: fixture.directory) }
+        // The first guest outlives the rest of the matrix unless someone ends it.
+        let dists = [try fixture.passing("slow1.t", sleep: 60), try fixture.passing("slow2.t")]
+        let plan = try fixture.plan(dists: dists, guests: [fixture.launcher("a", flavour: "a")])
+        let matrix = try HostProcess(["matrix", plan, "--jobs", "1"])
+        let pid = matrix.pid
+        // SIGKILL to the first cell's process while its guest runs: the guest is orphaned.
+        let killed = await MatrixFixture.act(timeout: 120, when: { !fixture.liveGuests.isEmpty }) {
+            // Each thread lists the children it started.
+            for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+                let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+                for child in children.split(separator: " ").compactMap({ pid_t($0) }) { kill(child, SIGKILL) }
+            }
+        }
+        #expect(killed)
+        let status = await matrix.wait(timeout: 300)
+        #expect(status == 1, "a cell did not run: \(matrix.stdout)\n\(matrix.stderr)")
+        #expect(fixture.liveGuests.isEmpty, "the matrix (their subreaper) ended the orphaned guest")
+        let files = MatrixFiles(url: fixture.output)
+        #expect(try files.grades == ["slow1.t on a": "-", "slow2.t on a": "PASS"], "\(files.table)")
+
+        _ = try fixture.passing("slow1.t")  // quick this time
+        let rerun = try await HostProcess.run(["matrix", plan], timeout: 300)
+        #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
+        #expect(try files.grades.values.sorted() == ["PASS", "PASS"])
+        #expect(Fixtures.files(in: fixture.output.appendingPathComponent("attempts/cells/slow1.t/a")) == ["1"], "the unfinished run was set aside")
+    }
 }

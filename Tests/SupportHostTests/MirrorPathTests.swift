@@ -1,4 +1,4 @@
-@testable import CPANMirror
+@testable import SupportHostCPANMirror
 import Foundation
 import Testing
 

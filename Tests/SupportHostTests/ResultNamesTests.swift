@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Test
+@testable import SupportHostTest
 
 /// File names under `results/` derived from whatever path a job names.
 struct ResultNamesTests {

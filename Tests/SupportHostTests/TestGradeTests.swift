@@ -3,7 +3,7 @@ import PluginAPI
 import Testing
 
 @testable import SupportHost
-@testable import Test
+@testable import SupportHostTest
 
 /// The CPAN Testers grade from stored summaries, without a guest; and the `--guest` names.
 struct TestGradeTests {

@@ -3,7 +3,7 @@ import PluginAPI
 import Testing
 
 @testable import SupportHost
-@testable import Test
+@testable import SupportHostTest
 
 /// The pieces of a scheme verb that need no guest: the table's verbs, the plans, `image.conf`.
 struct VerbPlanTests {

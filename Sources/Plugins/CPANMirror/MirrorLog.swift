@@ -1,4 +1,5 @@
 import PluginAPI
+import SupportKit
 
 /// The mirror's requests as the journal recorded them, in order, with totals per status and
 /// the bytes served: rebuilt by the recover hook, never kept from a run's memory.

@@ -1,6 +1,7 @@
 import Foundation
 import PITAXML
 import PluginAPI
+import SupportKit
 
 /// Platform descriptions: the guest `PUT`s (or `POST`s) a JSON document for one testing
 /// context, or a PITA-XML `<guest>` document with one or more `<platform>` elements, under

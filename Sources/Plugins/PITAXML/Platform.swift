@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PluginAPI
+import SupportKit
 
 /// What one testing context looks like inside the guest: a scheme (`perl5`) and a path
 /// (`/usr/bin/perl`), plus key/value pairs (environment, configuration) — PITA's

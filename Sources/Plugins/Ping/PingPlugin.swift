@@ -1,5 +1,6 @@
 import Foundation
 import PluginAPI
+import SupportKit
 
 /// `GET /`: the guest's startup ping. The first one marks the guest as started.
 ///

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
 import PluginAPI
+import SupportKit
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -57,30 +59,20 @@ struct PieceFile {
     /// Whether the file holds exactly `bytes` at `offset`.
     func equal(_ bytes: Data, at offset: Int64) throws -> Bool {
         var stored = [UInt8](repeating: 0, count: bytes.count)
-        var done = 0
-        while done < stored.count {
-            let count = stored.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(offset) + off_t(done)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw POSIXFailure("pread \(url.path)", errno)
-            }
-            if count == 0 { return false }
-            done += count
+        let count: Int
+        do {
+            count = try stored.withUnsafeMutableBytes { try FileIO.read(fd, into: $0, at: offset) }
+        } catch let error as Errno {
+            throw POSIXFailure("pread \(url.path)", error.rawValue)
         }
-        return stored.elementsEqual(bytes)
+        return count == stored.count && stored.elementsEqual(bytes)
     }
 
     private func write(_ bytes: Data, at offset: Int64) throws {
-        try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var done = 0
-            while done < raw.count {
-                let count = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw POSIXFailure("pwrite \(url.path)", errno)
-                }
-                done += count
-            }
+        do {
+            try FileIO.writeAll(fd, bytes, at: offset)
+        } catch {
+            throw POSIXFailure("pwrite \(url.path)", error.rawValue)
         }
     }
 
@@ -91,20 +83,11 @@ struct PieceFile {
 
     /// The hex SHA-256 of the whole file, read in 1 MiB blocks.
     func digest() throws -> String {
-        var hasher = SHA256()
-        var block = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: off_t = 0
-        while true {
-            let count = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, offset) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw POSIXFailure("pread \(url.path)", errno)
-            }
-            if count == 0 { break }
-            block.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            offset += off_t(count)
+        do {
+            return try FileDigest.sha256(fd: fd)
+        } catch let error as Errno {
+            throw POSIXFailure("pread \(url.path)", error.rawValue)
         }
-        return hexEncoded(hasher.finalize())
     }
 
     func close() { _ = Glibc.close(fd) }

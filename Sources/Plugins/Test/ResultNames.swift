@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PluginAPI
+import SupportKit
 
 /// Derives the file name under `results/` from a result path, never leaving the directory.
 ///

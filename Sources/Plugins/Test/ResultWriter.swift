@@ -2,6 +2,8 @@ import CSupport
 import Crypto
 import Foundation
 import PluginAPI
+import SupportKit
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +18,8 @@ import Glibc
 /// lost it. A larger result is fsynced itself, then its directory after the rename.
 struct ResultWriter {
     static let inlineLimit = 64 << 10
+    /// The name a result has while it arrives: never acknowledged, so `recover` removes it.
+    static let temporaryPrefix = ".partial-"
 
     /// Paths as strings: `URL.appendingPathComponent` stats the file system to guess whether
     /// a name is a directory, which showed in profiles of small uploads.
@@ -34,22 +38,16 @@ struct ResultWriter {
 
     init(directory: URL) throws {
         self.directory = directory.path
-        temporaryPath = self.directory + "/.partial-" + UUID().uuidString
+        temporaryPath = self.directory + "/" + Self.temporaryPrefix + UUID().uuidString
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw POSIXFailure("open \(temporaryPath)", errno) }
     }
 
     mutating func write(_ chunk: Data) throws {
-        try chunk.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw POSIXFailure("write \(temporaryPath)", errno)
-                }
-                offset += written
-            }
+        do {
+            try FileIO.writeAll(fd, chunk)
+        } catch {
+            throw POSIXFailure("write \(temporaryPath)", error.rawValue)
         }
         hasher.update(data: chunk)
         size += Int64(chunk.count)
@@ -79,7 +77,7 @@ struct ResultWriter {
             let final = directory + "/" + name
             guard rename(temporaryPath, final) == 0 else { throw POSIXFailure("rename to \(final)", errno) }
             close(fd)  // last: on a failure above, `discard` closes it, and only it
-            syncDirectory(URL(fileURLWithPath: directory, isDirectory: true))
+            FileIO.syncDirectory(URL(fileURLWithPath: directory, isDirectory: true))
         }
     }
 
@@ -89,15 +87,6 @@ struct ResultWriter {
     func discard() {
         close(fd)
         unlink(temporaryPath)
-    }
-}
-
-/// Makes a rename inside `directory` durable.
-func syncDirectory(_ directory: URL) {
-    let dir = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    if dir >= 0 {
-        fsync(dir)
-        close(dir)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PluginAPI
+import SupportKit
 
 extension TestPlugin {
     /// The most separate ranges one resumable upload may have at a time.
@@ -121,7 +122,7 @@ extension TestPlugin {
             state.withLock { _ = $0.stored.removeValue(forKey: path) }
             throw failure
         }
-        syncDirectory(directory)
+        FileIO.syncDirectory(directory)
         return try await finishStored(result, head: head)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import PITAXML
 import PluginAPI
+import SupportKit
 
 /// Result files: the guest `PUT`s each configured result path, whole or in pieces with
 /// `Content-Range`; the body streams to a file in `results/`, is hashed, made durable and
@@ -90,7 +91,7 @@ public final class TestPlugin: Plugin {
     /// the run, reads it if it is PITA-XML, and answers 201.
     func finishStored(_ result: StoredResult, head: Data, inline: Data? = nil) async throws -> Reply {
         var fields = result.fields
-        if let inline { fields[JournalEntry.inlineResultField] = .string(inline.base64EncodedString()) }
+        if let inline { fields[Self.inlineResultField] = .string(inline.base64EncodedString()) }
         try await context.recordDurably("result-stored", fields)
         state.withLock { state in
             if let partial = state.partial.removeValue(forKey: result.path), "results/" + partial.file != result.file {

@@ -1,5 +1,6 @@
 import Foundation
 import PluginAPI
+import SupportKit
 
 /// `POST /watchdog`: the guest asks for more time (Beaker's watchdog extension). The body is a
 /// number of seconds, as plain text or as JSON (`60` or `{"seconds": 60}`); the host moves the

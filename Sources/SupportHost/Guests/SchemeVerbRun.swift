@@ -50,9 +50,9 @@ public enum SchemeVerbRun {
             throw GuestSetupError.unknownVerb(request.verb, PluginTable.verbs.map(\.verb.name))
         }
         let files = GuestFiles.locate()
-        let plugin = try row.init(context: PluginContext(
+        let plugin = try PluginTable.make(row, context: PluginContext(
             source: row.name, runDirectory: URL(fileURLWithPath: request.settings.runDirectory ?? "."),
-            configuration: RunConfiguration(), journal: nil, events: nil))
+            configuration: RunConfiguration(settings: request.settings.pluginSettings), journal: nil, events: nil))
         var prepare: [String: JSONValue] = [
             "stage": .string(VerbStage.prepare.rawValue),
             "mirrors": .object(Dictionary(request.settings.mirrors.map { ($0.0, JSONValue.string($0.1)) }) { first, _ in first }),

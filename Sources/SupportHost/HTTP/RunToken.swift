@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PluginAPI
+import SupportKit
 
 /// The per-run secret that lets only the guest in: carried as a path prefix `/t/TOKEN` in the
 /// URL the guest is given, or as `Authorization: Bearer TOKEN`.
@@ -18,11 +19,7 @@ struct RunToken: Sendable {
     }
 
     init?(digestHex: String) {
-        let bytes = stride(from: 0, to: digestHex.count, by: 2).compactMap { offset -> UInt8? in
-            let start = digestHex.index(digestHex.startIndex, offsetBy: offset)
-            return UInt8(digestHex[start..<digestHex.index(start, offsetBy: 2, limitedBy: digestHex.endIndex)!], radix: 16)
-        }
-        guard bytes.count == 32 else { return nil }
+        guard let bytes = Hex.decode(digestHex), bytes.count == 32 else { return nil }
         value = ""
         digest = bytes
     }
@@ -32,11 +29,7 @@ struct RunToken: Sendable {
     /// 128 bits from the system's secure random source (getrandom on Linux), as hex.
     static func generate() -> RunToken {
         var generator = SystemRandomNumberGenerator()
-        let words = (0..<2).map { _ in generator.next() as UInt64 }
-        return RunToken(value: words.map { word in
-            let hex = String(word, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined())
+        return RunToken(value: hexEncoded((0..<16).map { _ in generator.next() as UInt8 }))
     }
 
     var pathPrefix: String { "/t/" + value }

@@ -1,5 +1,6 @@
 import NIOCore
 import PluginAPI
+import SupportKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -86,14 +87,7 @@ final class SmallFileBytes: Sendable {
             let size = Int(identity.size)
             var buffer = ByteBufferAllocator().buffer(capacity: size)
             let complete = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw -> Int in
-                var done = 0
-                while done < size {
-                    let got = pread(fd, raw.baseAddress! + done, size - done, off_t(done))
-                    if got < 0 && errno == EINTR { continue }
-                    if got <= 0 { break }
-                    done += got
-                }
-                return done
+                (try? FileIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<size]), at: 0)) ?? 0
             }
             // Still the file the plug-in saw, after the read as before it.
             var after = stat()

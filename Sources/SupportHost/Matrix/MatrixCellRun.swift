@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import PluginAPI
+import SupportKit
 
 #if canImport(Glibc)
 import Glibc

@@ -103,7 +103,7 @@ public struct MatrixGrid: Sendable {
             return n == 0 ? nil : "\(n) \(grade == .notRun ? "not run" : grade.rawValue)"
         }
         lines.append("")
-        lines.append("\(cells.count) cells: " + summary.joined(separator: ", "))
+        lines.append("\(cells.count) cell\(cells.count == 1 ? "" : "s"): " + summary.joined(separator: ", "))
         return lines.joined(separator: "\n") + "\n"
     }
 

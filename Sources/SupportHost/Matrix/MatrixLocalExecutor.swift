@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import PluginAPI
+import SupportKit
 import Subprocess
 import SystemPackage
 
@@ -63,6 +64,10 @@ public struct MatrixLocalExecutor: Sendable {
                 todo.append(cell)
             }
         }
+        // A cell killed outright (not the matrix: a cell stopped by a signal stops its guest)
+        // leaves its guest to this process; those are ended once no cell runs any more.
+        _ = Reaper.becomeSubreaper()
+        defer { _ = Reaper.endAdoptedOrphans() }
         let board = MatrixBoard(total: plan.cellCount, skipped: finished, jobs: jobs)
         let stopping = Locked(false)
         let signals = [SIGINT, SIGTERM].map { number in

@@ -125,7 +125,8 @@ public struct MatrixPlan: Sendable, Equatable {
         if let jobs = object["jobs"] {
             if let count = jobs.intValue, count > 0 { plan.jobs = Int(count) } else { problems.append("'jobs' must be a positive integer") }
         }
-        for required in ["dists", "guests", "output"] where object[required] == nil {
+        // No 'output' is fine here: `--output` may give it (the command checks one was given).
+        for required in ["dists", "guests"] where object[required] == nil {
             problems.append("the plan needs '\(required)'")
         }
         if check { problems += await plan.problems(checkOutput: false) }
@@ -137,7 +138,7 @@ public struct MatrixPlan: Sendable, Equatable {
     /// lists, two cells with one directory name, dists that cannot be found.
     public func problems(checkOutput: Bool = true) async -> [String] {
         var problems: [String] = []
-        if checkOutput && output.isEmpty { problems.append("no output directory: give 'output' in the plan or --output") }
+        if checkOutput && output.isEmpty { problems.append("the plan needs 'output' (or give --output)") }
         var usable: [String: JSONValue] = [:]
         for key in settings.keys.sorted() {
             if Self.cellOwnedKeys.contains(key) {

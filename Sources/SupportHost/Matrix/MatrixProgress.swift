@@ -1,5 +1,6 @@
 import Foundation
 import PluginAPI
+import SupportKit
 
 #if canImport(Glibc)
 import Glibc

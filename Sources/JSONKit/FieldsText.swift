@@ -4,9 +4,9 @@ import Synchronization
 /// The `fields` of a journal record as its JSON text, already checked by the parser: decoded
 /// into a dictionary only when someone asks for all of them, and then once. One field is found
 /// by name through notes of where each member begins, without reading the others.
-final class FieldsText: Sendable {
+package final class FieldsText: Sendable {
     /// Where one member's key (without its quotes) and value begin, from the object's `{`.
-    struct Member {
+    package struct Member {
         var key: Int
         var keyEnd: Int
         var value: Int
@@ -18,12 +18,12 @@ final class FieldsText: Sendable {
     private let cache = Mutex<[String: JSONValue]?>(nil)
 
     /// `text` must be one JSON object that `JSONParser` accepted; `members` its members' places.
-    init(_ text: UnsafeBufferPointer<UInt8>, members: [Member]?) {
+    package init(_ text: UnsafeBufferPointer<UInt8>, members: [Member]?) {
         self.text = Array(text)
         self.members = members
     }
 
-    var decoded: [String: JSONValue] {
+    package var decoded: [String: JSONValue] {
         cache.withLock { cache in
             if let cache { return cache }
             // The text was checked when the record was read, so this cannot fail.
@@ -33,7 +33,7 @@ final class FieldsText: Sendable {
         }
     }
 
-    func field(_ name: String) -> JSONValue? {
+    package func field(_ name: String) -> JSONValue? {
         var name = name
         return text.withUnsafeBufferPointer { text in
             // The notes compare bytes, which finds what the dictionary finds only for an ASCII

@@ -4,14 +4,14 @@ import Foundation
 /// hostile document cannot exhaust the stack. `JSONDecoder` has to guess each value's type by
 /// trying them in turn (a thrown error per wrong guess), which made reading a long journal
 /// many times slower than this.
-struct JSONParser {
+package struct JSONParser {
     /// Nesting deeper than this is refused.
     static let maxDepth = 256
 
-    struct Failure: Error, CustomStringConvertible {
+    package struct Failure: Error, CustomStringConvertible {
         let offset: Int
         let reason: String
-        var description: String { "invalid JSON at byte \(offset): \(reason)" }
+        package var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
     private var bytes: UnsafeBufferPointer<UInt8>
@@ -24,21 +24,21 @@ struct JSONParser {
     /// Where the members of the last `fields` object skipped begin.
     private var members: [FieldsText.Member] = []
 
-    static func parse(_ data: Data) throws -> JSONValue {
+    package static func parse(_ data: Data) throws -> JSONValue {
         try data.withUnsafeBytes { raw in
             try parse(raw.bindMemory(to: UInt8.self))
         }
     }
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
         var parser = JSONParser()
         return try parser.parse(bytes)
     }
 
-    init() { bytes = UnsafeBufferPointer(start: nil, count: 0) }
+    package init() { bytes = UnsafeBufferPointer(start: nil, count: 0) }
 
     /// Parses one document; a parser kept for many documents reuses its buffers.
-    mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+    package mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
         self.bytes = bytes
         index = 0
         pending.removeAll(keepingCapacity: true)
@@ -49,9 +49,9 @@ struct JSONParser {
         return value
     }
 
-    /// Parses a journal record straight into a `JournalEntry`, without building its outer
-    /// object; nil when the text is JSON but not an entry (the rules of `JournalEntry(json:)`).
-    mutating func parseEntry(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JournalEntry? {
+    /// Parses a journal record straight into its parts, without building its outer object;
+    /// nil when the text is JSON but not an entry (the rules of `JournalEntry(json:)`).
+    package mutating func parseEntry(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JournalRecord? {
         self.bytes = bytes
         index = 0
         pending.removeAll(keepingCapacity: true)
@@ -92,7 +92,7 @@ struct JSONParser {
         guard let seq = seq?.intValue, seq > 0, let time = time?.doubleValue, let wall = wall?.stringValue,
             let source = source?.stringValue, let kind = kind?.stringValue, fieldsIsObject, let fields
         else { return nil }
-        return JournalEntry(seq: UInt64(seq), time: time, wall: wall, source: source, kind: kind, fieldsText: fields)
+        return JournalRecord(seq: UInt64(seq), time: time, wall: wall, source: source, kind: kind, fields: fields)
     }
 
     /// The member of a journal record that a key names.
@@ -157,7 +157,7 @@ struct JSONParser {
 
     /// The value of member `name` of the object `bytes` (the last one, if the key repeats),
     /// reading no other value; nil when there is none.
-    static func member(_ name: String, of bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue? {
+    package static func member(_ name: String, of bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue? {
         var parser = JSONParser()
         parser.bytes = bytes
         parser.skipSpace()
@@ -246,7 +246,7 @@ struct JSONParser {
     }
 
     /// The value that begins at `offset` of `bytes` (text after it is not looked at).
-    static func value(at offset: Int, of bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+    package static func value(at offset: Int, of bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
         var parser = JSONParser()
         parser.bytes = bytes
         parser.index = offset
@@ -597,4 +597,14 @@ struct JSONParser {
         guard let double = Double(text) else { throw failure("bad number") }
         return .double(double)
     }
+}
+
+/// A journal record's parts as the parser read them: its `fields` still checked JSON text.
+package struct JournalRecord {
+    package var seq: UInt64
+    package var time: Double
+    package var wall: String
+    package var source: String
+    package var kind: String
+    package var fields: FieldsText
 }

@@ -10,7 +10,7 @@ import Dispatch
 /// ```swift
 /// let digest = try await blocking { try writer.commit(as: name) }
 /// ```
-public func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+package func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             continuation.resume(with: Result { try work() })

@@ -1,8 +1,8 @@
 /// Compact JSON written by hand, keys sorted: the same text as `JSONEncoder` with `.sortedKeys`
 /// and `.withoutEscapingSlashes` (a non-finite number is `null`), at a fraction of its cost —
 /// the host writes a journal record per request and a JSON answer per upload.
-public enum JSONWriter {
-    public static func write(_ value: JSONValue, to out: inout [UInt8]) {
+package enum JSONWriter {
+    package static func write(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
         case .null: out += "null".utf8
         case .bool(let flag): out += (flag ? "true" : "false").utf8
@@ -28,7 +28,7 @@ public enum JSONWriter {
         }
     }
 
-    public static func writeInteger(_ number: Int64, to out: inout [UInt8]) {
+    package static func writeInteger(_ number: Int64, to out: inout [UInt8]) {
         if number < 0 {
             out.append(UInt8(ascii: "-"))
         }
@@ -45,7 +45,7 @@ public enum JSONWriter {
         }
     }
 
-    public static func writeDouble(_ number: Double, to out: inout [UInt8]) {
+    package static func writeDouble(_ number: Double, to out: inout [UInt8]) {
         guard number.isFinite else {
             out += "null".utf8
             return
@@ -55,7 +55,7 @@ public enum JSONWriter {
         out += text.utf8
     }
 
-    public static func writeString(_ text: String, to out: inout [UInt8]) {
+    package static func writeString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most strings (paths, digests, base64 of small results) need no escape: copied whole.
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {

@@ -1,0 +1,67 @@
+import Foundation
+
+/// The settings of one run that plug-ins read: result paths, mirrors, limits, and each
+/// plug-in's own settings (read them through `HostContext.settings`).
+public struct RunConfiguration: Sendable, Codable, Equatable {
+    /// The result paths the guest may `PUT`.
+    public var results: [ResultPath]
+    /// Directories mounted read-only under URL prefixes.
+    public var mirrors: [MirrorMount]
+    /// The largest result file accepted, in bytes.
+    public var maxResultSize: Int64
+    /// Whether a mirror directory is answered with an HTML index (`--mirror-index`) instead of 404.
+    public var mirrorIndex: Bool
+    /// Each plug-in's settings, by plug-in name: the job's `plugins` key with `--set` laid over it.
+    public var settings: [String: JSONValue]
+
+    public init(
+        results: [ResultPath] = [], mirrors: [MirrorMount] = [], mirrorIndex: Bool = false, maxResultSize: Int64 = 1 << 30,
+        settings: [String: JSONValue] = [:]
+    ) {
+        self.results = results
+        self.mirrors = mirrors
+        self.mirrorIndex = mirrorIndex
+        self.maxResultSize = maxResultSize
+        self.settings = settings
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case results, mirrors, mirrorIndex, maxResultSize, settings
+    }
+
+    /// Reads a configuration; `mirrorIndex` may be absent (journals written before it existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        results = try container.decode([ResultPath].self, forKey: .results)
+        mirrors = try container.decode([MirrorMount].self, forKey: .mirrors)
+        mirrorIndex = try container.decodeIfPresent(Bool.self, forKey: .mirrorIndex) ?? false
+        maxResultSize = try container.decode(Int64.self, forKey: .maxResultSize)
+        settings = try container.decode([String: JSONValue].self, forKey: .settings)
+    }
+}
+
+/// A path the guest may `PUT` a result file to.
+public struct ResultPath: Sendable, Codable, Equatable, Hashable {
+    /// The URL path, starting with `/`.
+    public var path: String
+    /// A run is complete only when every required result has arrived.
+    public var required: Bool
+
+    public init(path: String, required: Bool) {
+        self.path = path
+        self.required = required
+    }
+}
+
+/// A host directory served read-only under a URL prefix.
+public struct MirrorMount: Sendable, Codable, Equatable, Hashable {
+    /// The URL prefix, starting with `/` and without a trailing `/`, e.g. `/cpan`.
+    public var prefix: String
+    /// The absolute directory served.
+    public var directory: String
+
+    public init(prefix: String, directory: String) {
+        self.prefix = prefix
+        self.directory = directory
+    }
+}

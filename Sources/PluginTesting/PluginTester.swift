@@ -1,0 +1,144 @@
+import Foundation
+import PluginAPI
+import Synchronization
+
+/// Drives one plug-in's hooks the way the host would, without a server: requests are routed
+/// to it by its own namespaces, bodies come from memory, and what it records, notifies and asks
+/// is kept in a `RecordingContext`.
+///
+/// ```swift
+/// let tester = try PluginTester(EchoPlugin.self)
+/// defer { tester.context.removeRunDirectory() }
+/// let reply = try await tester.put("/echo/hello", body: Data("hi".utf8))
+/// #expect(reply.status == 200)
+/// #expect(try tester.replayed().report()["echoes"] == 1)
+/// ```
+public struct PluginTester<P: Plugin>: Sendable {
+    /// The context the plug-in was made with, holding everything it did.
+    public let context: RecordingContext
+    /// The plug-in under test.
+    public let plugin: P
+
+    /// Makes the plug-in with a fresh `RecordingContext`; `settings` become its
+    /// `configuration.settings[P.name]`, values as the job file or `--set` would give them.
+    public init(
+        _ type: P.Type, configuration: RunConfiguration = RunConfiguration(), settings: [String: JSONValue] = [:],
+        runDirectory: URL? = nil,
+        answer: @escaping @Sendable (HostRequest) async throws -> JSONValue = { _ in
+            throw GuestError(501, "the recording context takes no run-time requests")
+        }
+    ) throws {
+        var configuration = configuration
+        if !settings.isEmpty { configuration.settings[P.name] = .object(settings) }
+        context = try RecordingContext(pluginName: P.name, runDirectory: runDirectory, configuration: configuration, answer: answer)
+        plugin = try P(context: context)
+    }
+
+    /// The request the host would route to this plug-in for `method` and `path` (which may
+    /// carry `?query`). Throws `GuestError` 404 when none of the plug-in's namespaces matches.
+    public func request(_ method: String, _ path: String, headers: [(name: String, value: String)] = [], contentLength: Int64? = nil)
+        throws -> GuestRequest
+    {
+        let parts = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let bare = String(parts[0])
+        let query = parts.count > 1 ? String(parts[1]) : ""
+        guard let namespace = Self.match(bare, in: plugin.namespaces) else {
+            throw GuestError(404, "no namespace of \(P.name) matches \(bare)")
+        }
+        var subpath = ""
+        if case .prefix(let prefix) = namespace { subpath = prefix == "/" ? bare : String(bare.dropFirst(prefix.count)) }
+        return GuestRequest(
+            method: method, path: bare, query: query, namespace: namespace, subpath: subpath, headers: headers,
+            contentLength: contentLength)
+    }
+
+    /// `GET path` through the export hook.
+    public func get(_ path: String, headers: [(name: String, value: String)] = []) throws -> Reply {
+        try plugin.exportData(try request("GET", path, headers: headers))
+    }
+
+    /// `HEAD path` through the export hook.
+    public func head(_ path: String, headers: [(name: String, value: String)] = []) throws -> Reply {
+        try plugin.exportData(try request("HEAD", path, headers: headers))
+    }
+
+    /// `PUT path` with `body` through the import hook.
+    public func put(_ path: String, body: Data, headers: [(name: String, value: String)] = []) async throws -> Reply {
+        try await send("PUT", path, body: body, headers: headers)
+    }
+
+    /// `POST path` with `body` through the import hook.
+    public func post(_ path: String, body: Data, headers: [(name: String, value: String)] = []) async throws -> Reply {
+        try await send("POST", path, body: body, headers: headers)
+    }
+
+    /// Any method with `body` through the import hook; the body arrives in chunks of
+    /// `chunkSize` bytes, as from a socket.
+    public func send(_ method: String, _ path: String, body: Data, headers: [(name: String, value: String)] = [], chunkSize: Int = 16 << 10)
+        async throws -> Reply
+    {
+        let request = try request(method, path, headers: headers, contentLength: Int64(body.count))
+        return try await plugin.importData(request, body: Self.body(body, chunkSize: chunkSize))
+    }
+
+    /// The command hook, as a verb or the run would call it.
+    public func command(_ name: String, arguments: [String: JSONValue] = [:]) async throws -> JSONValue {
+        try await plugin.command(name, arguments: arguments)
+    }
+
+    /// A fresh plug-in fed every record written so far through its recover hook: what the
+    /// report (and a host taking the run over) would see. Its `report()` is the plug-in's part
+    /// of `report.json`.
+    public func replayed() throws -> P {
+        let fresh = try P(context: try RecordingContext(
+            pluginName: P.name, runDirectory: context.runDirectory, configuration: context.configuration))
+        for entry in context.journalEntries() { try fresh.recover(entry) }
+        return fresh
+    }
+
+    /// What `support-host recover` would make of the run directory after a crash: a fresh
+    /// plug-in replays the records, then checks its files (`recoverFiles`).
+    public func recoveredFiles() throws -> [String: JSONValue] {
+        let fresh = try replayed()
+        let entries = context.journalEntries()
+        return fresh.recoverFiles(FileRecovery(runDirectory: context.runDirectory) { body in entries.forEach(body) })
+    }
+
+    /// A body that delivers `data` in chunks, with its length announced.
+    public static func body(_ data: Data, chunkSize: Int = 16 << 10) -> RequestBody {
+        let chunks = Chunks(data: data, size: max(1, chunkSize))
+        return RequestBody(expectedLength: Int64(data.count)) { chunks.next() }
+    }
+
+    /// The host's rule: an exact path first, then the longest matching prefix.
+    static func match(_ path: String, in namespaces: [Namespace]) -> Namespace? {
+        if namespaces.contains(.exact(path)) { return .exact(path) }
+        var best: String?
+        for case .prefix(let prefix) in namespaces {
+            let matches = prefix == "/" || path == prefix || path.hasPrefix(prefix + "/")
+            if matches, prefix.count > (best?.count ?? -1) { best = prefix }
+        }
+        return best.map { .prefix($0) }
+    }
+}
+
+/// The chunks of an in-memory body, handed out one at a time.
+private final class Chunks: Sendable {
+    private let data: Data
+    private let size: Int
+    private let offset = Mutex(0)
+
+    init(data: Data, size: Int) {
+        self.data = data
+        self.size = size
+    }
+
+    func next() -> Data? {
+        offset.withLock { offset in
+            guard offset < data.count else { return nil }
+            let end = min(offset + size, data.count)
+            defer { offset = end }
+            return data.subdata(in: (data.startIndex + offset)..<(data.startIndex + end))
+        }
+    }
+}
