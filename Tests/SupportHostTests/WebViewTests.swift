@@ -242,13 +242,16 @@ struct WebViewTests {
         let page = try serve.page("/matrix?dir=matrix-out")
         #expect(page.contains("<table class=\"grid\">"))
         #expect(page.contains("<th>Dist-A-1.0.tar.gz</th>") && page.contains("<th>qemu:x86_64</th>"))
-        #expect(page.contains("<td id=\"cell-0\" class=\"cell g-done\"><a href=\"/run?dir=matrix-out/cells/Dist-A-1.0.tar.gz/local\""))
+        // Completed, and no test report in it: shown as the matrix grades it (FAIL or UNKNOWN:
+        // MatrixGrade's policy for a run that tested nothing).
+        let ungraded = ["g-fail", "g-unknown"].map { "<td id=\"cell-0\" class=\"cell \($0)\"><a href=\"/run?dir=matrix-out/cells/Dist-A-1.0.tar.gz/local\"" }
+        #expect(ungraded.contains { page.contains($0) }, "\(page)")
         #expect(page.contains("<td id=\"cell-1\" class=\"cell g-notrun\"><a href=\"#\" title=\"not run\">-</a>"))
         #expect(page.contains("<td id=\"cell-2\" class=\"cell g-running\">"))
         let client = try EventStreamClient(port: serve.port, target: "/matrix-events?dir=matrix-out", headers: [serve.bearer])
         #expect(client.wait(timeout: 10) { $0.contains("\"text\":\"running\"") } != nil)
         #expect(await LiveGuest.stop(live, scratch: scratch) == 0)
-        #expect(client.wait(timeout: 10) { $0.contains("\"index\":2") && $0.contains("\"text\":\"done\"") } != nil)
+        #expect(client.wait(timeout: 10) { $0.contains("\"index\":2") && ($0.contains("\"text\":\"FAIL\"") || $0.contains("\"text\":\"UNKNOWN\"")) } != nil)
     }
 
     /// How a string appears inside the stream's JSON (quotes and slashes as JSONWriter writes them).
@@ -308,5 +311,38 @@ extension WebViewTests {
         #expect(!compared.contains("<script>window"))
         #expect(try serve.page("/run?dir=plain&compare=plain").contains("The same platforms."))
         #expect(try serve.get("/run?dir=plain&compare=../..").status == 404)
+    }
+}
+
+/// The web view over the output of a real `support-host matrix`.
+@Suite(.enabled(if: Needs.curl && Needs.perlAndMake, Needs.perlAndMakeHint))
+struct WebMatrixTests {
+    @Test func aRealMatrixOutputShowsItsGradesInTheGrid() async throws {
+        let fixture = try MatrixFixture()
+        let plan = try fixture.plan(
+            dists: [try fixture.passing("pass.t"), try fixture.failingOnFlavourB("flavour.t")],
+            guests: ["local", fixture.launcher("flavour-b", flavour: "b")])
+        let matrix = try await HostProcess.run(["matrix", plan, "--jobs", "2"], timeout: 300)
+        #expect(matrix.status == 1, "one cell fails: \(matrix.stdout)\n\(matrix.stderr)")
+        let serve = try await ServeProcess.start(fixture.output)
+        defer { Task { await serve.stop() } }
+        let page = try serve.page("/matrix")
+        #expect(page.contains("<th>pass.t</th>") && page.contains("<th>flavour.t</th>"), "\(page)")
+        #expect(page.contains("<th>local</th>") && page.contains("<th>flavour-b</th>"))
+        #expect(page.components(separatedBy: "<td id=\"cell-").count - 1 == 4)
+        #expect(page.components(separatedBy: "class=\"cell g-pass\"").count - 1 == 3, "\(page)")
+        #expect(page.components(separatedBy: "class=\"cell g-fail\"").count - 1 == 1)
+        #expect(page.contains("<td id=\"cell-3\" class=\"cell g-fail\"><a href=\"/run?dir=cells/flavour.t/flavour-b\""))
+        #expect(!page.contains("id=\"live\""), "a finished matrix is not followed")
+        let runs = try serve.page("/")
+        #expect(runs.contains("href=\"/matrix?dir=.\""))
+        #expect(runs.components(separatedBy: "href=\"/run?dir=cells/").count - 1 == 4)
+        #expect(try serve.get("/run?dir=cells/flavour.t/flavour-b").status == 200)
+        // Without matrix.json (a matrix still running writes it at its end) the grades are
+        // the matrix's own, from each cell's report.
+        try FileManager.default.removeItem(at: fixture.output.appendingPathComponent("matrix.json"))
+        let live = try serve.page("/matrix")
+        #expect(live.components(separatedBy: "class=\"cell g-pass\"").count - 1 == 3, "\(live)")
+        #expect(live.contains("<td id=\"cell-3\" class=\"cell g-fail\">"))
     }
 }

@@ -36,18 +36,23 @@ final class EventStream: WebEventSource {
             var next = afterJournal
             next.consoleOffset = consoleEnd
             var timeline: [JSONValue] = []
-            var results: [JSONValue] = []
+            var accepted = Set<String>()
             var statuses: [String: Int64] = [:]
             var outcome: JSONValue?
             for entry in entries {
                 if let item = TimelineItem(entry) { timeline.append(item.json) }
-                if entry.kind == "result-accepted", entry.source == "host", entry.field("file") != nil {
-                    results.append(RunPage.ResultRow(.object(entry.fields), query: query).json)
-                }
+                if entry.source == "host", entry.kind == "result-accepted", let path = entry.field("path")?.stringValue { accepted.insert(path) }
                 if entry.kind == "request", let status = entry.field("status")?.intValue { statuses[String(status), default: 0] += 1 }
                 if entry.source == "host", entry.kind == "outcome" {
                     outcome = ["outcome": entry.field("outcome") ?? .null, "line": .string(HTML.consoleText(entry.field("line")?.stringValue ?? ""))]
                 }
+            }
+            // The host says which results came in; their size and digest are in the report,
+            // which only the plug-in's replay knows how to make (results are few: rebuilt rarely).
+            var results: [JSONValue] = []
+            if !accepted.isEmpty, let report = RunIndex.report(directory) {
+                results = (report["results"]?.arrayValue ?? []).filter { accepted.contains($0["path"]?.stringValue ?? "") }
+                    .map { RunPage.ResultRow($0, query: query).json }
             }
             guard next != position else {
                 // Nothing new, and nothing will come: the run ended before this stream began

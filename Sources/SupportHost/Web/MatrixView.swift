@@ -86,7 +86,8 @@ struct MatrixView {
     }
 
     /// A cell's text and tooltip, from its run directory: the report's grade, else the grade
-    /// `matrix.json` gave the same outcome, else the outcome; `running` while it has none.
+    /// `matrix.json` gave the same outcome, else the matrix's own grading of a completed run
+    /// (`CellGrade`), else the outcome; `running` while it has none.
     static func state(_ directory: URL, recorded: JSONValue?) -> (String, String) {
         let run = RunDirectory(url: directory)
         guard FileManager.default.fileExists(atPath: run.journal.path) else { return ("-", "not run") }
@@ -97,7 +98,9 @@ struct MatrixView {
         if let recorded, recorded["outcome"]?.stringValue == outcome, let grade = recorded["grade"]?.stringValue, grade != "-" {
             return (grade, recorded["grade_reason"]?.stringValue ?? line)
         }
-        return (outcome == "completed" ? "done" : outcome, line)
+        guard outcome == "completed" else { return (outcome, line) }
+        let (grade, reason) = CellGrade.of(report, file: run.report)
+        return (grade, reason.isEmpty ? line : reason)
     }
 
     /// The matrix branch's directory name for a dist or guest.

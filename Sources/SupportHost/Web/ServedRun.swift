@@ -56,7 +56,16 @@ struct ServedRun: Sendable {
         bytesIn = outcomeRecord?["bytes_in"]?.intValue ?? 0
         bytesOut = outcomeRecord?["bytes_out"]?.intValue ?? 0
         mirrorRequests = report["mirror_totals"]?["count"]?.intValue ?? 0
-        // The host's `guest-started` record says how long after the launch the first ping came.
-        bootToPing = timeline.first { $0["event"]?.stringValue == "guest-started" }?["after"]?.doubleValue
+        // `guest-started` says how long after the launch the first ping came; older reports
+        // had a `first-ping` line instead.
+        let launched = timeline.first { $0["event"]?.stringValue == "guest-launched" }?["time"]?.doubleValue
+        let firstPing = timeline.first { $0["event"]?.stringValue == "first-ping" }?["time"]?.doubleValue
+        if let after = timeline.first(where: { $0["event"]?.stringValue == "guest-started" })?["after"]?.doubleValue {
+            bootToPing = after
+        } else if let launched, let firstPing {
+            bootToPing = max(0, firstPing - launched)
+        } else {
+            bootToPing = nil
+        }
     }
 }

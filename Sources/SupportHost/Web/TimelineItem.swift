@@ -19,13 +19,12 @@ struct TimelineItem {
     }
 
     /// The timeline line of a journal record, or nil when the record is not one the timeline
-    /// shows (requests, mirror traffic).
+    /// shows: as in the report, only the host's own records (`ReportReplay.timelineKinds`);
+    /// a plug-in's records are its own business.
     init?(_ entry: JournalEntry) {
-        // The host's own records only: what a plug-in journals is its own business.
         guard entry.source == "host", ReportReplay.timelineKinds.contains(entry.kind) else { return nil }
-        let kind = entry.kind
-        (time, wall, event) = (entry.time, entry.wall, kind)
-        detail = kind == "run-prepared" ? "" : Self.detail(entry.fields)
+        (time, wall, event) = (entry.time, entry.wall, entry.kind)
+        detail = entry.kind == "run-prepared" ? "" : Self.detail(entry.fields)
     }
 
     static func detail(_ fields: [String: JSONValue]) -> String {
