@@ -30,8 +30,15 @@ public struct PluginTester<P: Plugin>: Sendable {
     ) throws {
         var configuration = configuration
         if !settings.isEmpty { configuration.settings[P.name] = .object(settings) }
-        context = try RecordingContext(pluginName: P.name, runDirectory: runDirectory, configuration: configuration, answer: answer)
-        plugin = try P(context: context)
+        let context = try RecordingContext(pluginName: P.name, runDirectory: runDirectory, configuration: configuration, answer: answer)
+        do {
+            plugin = try P(context: context)
+        } catch {
+            // The test gets no tester to clean up with: the run directory made for it goes now.
+            if runDirectory == nil { context.removeRunDirectory() }
+            throw error
+        }
+        self.context = context
     }
 
     /// The request the host would route to this plug-in for `method` and `path` (which may

@@ -29,6 +29,14 @@ enum Fixtures {
     }()
     nonisolated(unsafe) private static var scratchPath: String?
 
+    /// This process's environment with TMPDIR in the scratch directory: what a child leaves in
+    /// its temporary directory (a killed host's injector, chromium's scoped folders) goes at exit.
+    static func scratchEnvironment() -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = temporaryDirectory("tmp").path
+        return environment
+    }
+
     /// A new empty directory for one test.
     static func temporaryDirectory(_ name: String) -> URL {
         let url = scratchRoot.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")

@@ -29,7 +29,9 @@ final class HostProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.executableURL = Self.executable
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
+        // The host's and its guests' temporary files (injectors, work areas) go to the test's
+        // scratch directory, which goes at exit: a test that kills a host leaves nothing in /tmp.
+        var env = Fixtures.scratchEnvironment()
         env.merge(environment) { _, new in new }
         process.environment = env
         if let directory { process.currentDirectoryURL = directory }

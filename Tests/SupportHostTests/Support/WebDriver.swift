@@ -20,6 +20,7 @@ final class WebDriver {
         port = Self.freePort()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["chromedriver", "--port=\(port)"]
+        process.environment = Fixtures.scratchEnvironment()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -107,6 +108,7 @@ final class WebDriver {
         process.executableURL = URL(fileURLWithPath: chromium)
         let profile = Fixtures.temporaryDirectory("chromium-dump")
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(profile.path)", "--dump-dom", url]
+        process.environment = Fixtures.scratchEnvironment()
         let output = Fixtures.temporaryDirectory("chromium-out").appendingPathComponent("dom.html")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: output)
