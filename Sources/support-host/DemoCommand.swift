@@ -8,7 +8,7 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "A whole run with a built-in guest: ping, a mirror read, a result upload, exit.")
 
-    @Option(help: "The run directory (default ./runs/demo-<time>).")
+    @Option(help: ArgumentHelp("The run directory (default ./runs/<UTC time>-<4 hex>, as every command names it).", valueName: "run-dir"))
     var runDir: String?
 
     func run() async throws {
@@ -24,7 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
         settings.startupTimeout = 30
         settings.activityTimeout = 30
         settings.totalTimeout = 120
-        settings.runDirectory = runDir ?? "runs/demo-" + String(Int(Date().timeIntervalSince1970))
+        settings.runDirectory = runDir
         let job = try Job(settings)
 
         var options = RunOptions()

@@ -183,7 +183,7 @@ struct PlainOutputTests {
     @Test func everyCommandNamesItsRunDirectoryTheSameWayAndSaysItFirst() async throws {
         let work = Fixtures.temporaryDirectory("cwd")
         let guest = Fixtures.guestScript(#"curl -fsS "$SUPPORT_HOST_URL/" >/dev/null"#)
-        for arguments in [["run", "--", guest], ["ping", "--", guest]] {
+        for arguments in [["run", "--", guest], ["ping", "--", guest], ["demo"]] {
             let host = try HostProcess(arguments, directory: work)
             #expect(await host.wait() == 0, "\(host.stderr)")
             let first = host.stdout.split(separator: "\n").first.map(String.init) ?? ""
@@ -192,7 +192,7 @@ struct PlainOutputTests {
         let listing = try HostProcess(["runs"], directory: work)
         #expect(await listing.wait() == 0)
         let lines = listing.stdout.split(separator: "\n")
-        #expect(lines.count == 3, "\(listing.stdout)")
+        #expect(lines.count == 4, "\(listing.stdout)")
         #expect(lines.first?.hasPrefix("STARTED (UTC)") == true)
         #expect(lines.dropFirst().allSatisfy { $0.contains(" completed ") && $0.contains("runs/") }, "\(listing.stdout)")
         let none = try HostProcess(["runs", "--outcome", "activity-timeout"], directory: work)
