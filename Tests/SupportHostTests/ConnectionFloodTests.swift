@@ -41,20 +41,7 @@ struct ConnectionFloodTests {
         }
 
         static func connect(port: Int) -> Int32? {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { return nil }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else {
-                Glibc.close(fd)
-                return nil
-            }
-            return fd
+            try? RawHTTP.connect(port: port, receiveTimeout: timeval(tv_sec: 30, tv_usec: 0))
         }
 
         /// MSG_NOSIGNAL: a connection the host closed must not end the test process with SIGPIPE.
