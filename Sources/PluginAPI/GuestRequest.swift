@@ -19,10 +19,14 @@ public struct GuestRequest: Sendable {
     public var headers: [(name: String, value: String)]
     /// The `Content-Length` the client announced, if any.
     public var contentLength: Int64?
+    /// The guest that sent the request, known from its token alone: a name of
+    /// `RunConfiguration.guests` (`GuestDescription.defaultName` in a run of one guest).
+    public var guest: String
 
     public init(
         method: String, path: String, query: String = "", namespace: Namespace, subpath: String,
-        headers: [(name: String, value: String)] = [], contentLength: Int64? = nil
+        headers: [(name: String, value: String)] = [], contentLength: Int64? = nil,
+        guest: String = GuestDescription.defaultName
     ) {
         self.method = method
         self.path = path
@@ -31,6 +35,7 @@ public struct GuestRequest: Sendable {
         self.subpath = subpath
         self.headers = headers
         self.contentLength = contentLength
+        self.guest = guest
     }
 
     /// The first value of a header field, by case-insensitive name.

@@ -52,6 +52,11 @@ extension HostContext {
     /// this plug-in (a barrier, a lock) is not inactive, and its activity timeout moves on.
     public func countsAsActivity() { notify(.activity) }
 
+    /// Counts as one guest's activity: call it about once a second while that guest is blocked
+    /// in a wait this plug-in will answer later, so its activity timeout does not trip (the
+    /// run's total timeout still holds).
+    public func countsAsActivity(of guest: String) { notify(.guestActivity(guest: guest)) }
+
     /// Ends the run through the host's normal stop sequence: `completed` if every required
     /// result is in (else `results-missing`), with this plug-in and `reason` in the report.
     public func finish(reason: String) { notify(.endRun(failed: false, reason: reason)) }

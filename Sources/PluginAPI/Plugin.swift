@@ -1,7 +1,7 @@
 import Foundation
 
-/// The four main hooks a plug-in may implement; the roles are fixed by the design. (Two more,
-/// `runPhaseChanged` and `recoverFiles`, have defaults that do nothing.)
+/// The four main hooks a plug-in may implement; the roles are fixed by the design. (Three more,
+/// `runPhaseChanged`, `guestChanged` and `recoverFiles`, have defaults that do nothing.)
 ///
 /// `support-host plugins` lists which of them each row of the table implements.
 public enum Hook: String, CaseIterable, Sendable, Codable {
@@ -89,6 +89,10 @@ public protocol Plugin: AnyObject, Sendable {
     /// stopping the guest, the guest exited). Called by the run's single owner: return at once.
     func runPhaseChanged(_ phase: RunPhase)
 
+    /// Lifecycle hook, per guest: `guest` (a name of `configuration.guests`) started or is gone.
+    /// Called by the run's single owner, for every guest of the run: return at once.
+    func guestChanged(_ guest: String, _ change: GuestChange)
+
     /// Recovery hook, after a host or machine crash (`support-host recover`): called once all
     /// records are replayed, to check and repair the plug-in's own files (verify digests,
     /// restore from its journal records, remove what was never acknowledged). Returns report
@@ -135,6 +139,8 @@ extension Plugin {
     public func report() -> [String: JSONValue] { [:] }
 
     public func runPhaseChanged(_ phase: RunPhase) {}
+
+    public func guestChanged(_ guest: String, _ change: GuestChange) {}
 
     public func recoverFiles(_ recovery: FileRecovery) -> [String: JSONValue] { [:] }
 }

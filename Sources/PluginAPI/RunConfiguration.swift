@@ -13,23 +13,28 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public var mirrorIndex: Bool
     /// Each plug-in's settings, by plug-in name: the job's `plugins` key with `--set` laid over it.
     public var settings: [String: JSONValue]
+    /// The run's guests, in the job's order: one named `GuestDescription.defaultName` unless the
+    /// job lists `guests`.
+    public var guests: [GuestDescription]
 
     public init(
         results: [ResultPath] = [], mirrors: [MirrorMount] = [], mirrorIndex: Bool = false, maxResultSize: Int64 = 1 << 30,
-        settings: [String: JSONValue] = [:]
+        settings: [String: JSONValue] = [:], guests: [GuestDescription] = [GuestDescription()]
     ) {
         self.results = results
         self.mirrors = mirrors
         self.mirrorIndex = mirrorIndex
         self.maxResultSize = maxResultSize
         self.settings = settings
+        self.guests = guests
     }
 
     private enum CodingKeys: String, CodingKey {
-        case results, mirrors, mirrorIndex, maxResultSize, settings
+        case results, mirrors, mirrorIndex, maxResultSize, settings, guests
     }
 
-    /// Reads a configuration; `mirrorIndex` may be absent (journals written before it existed).
+    /// Reads a configuration; `mirrorIndex` and `guests` may be absent (journals written before
+    /// they existed).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         results = try container.decode([ResultPath].self, forKey: .results)
@@ -37,6 +42,27 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         mirrorIndex = try container.decodeIfPresent(Bool.self, forKey: .mirrorIndex) ?? false
         maxResultSize = try container.decode(Int64.self, forKey: .maxResultSize)
         settings = try container.decode([String: JSONValue].self, forKey: .settings)
+        guests = try container.decodeIfPresent([GuestDescription].self, forKey: .guests) ?? [GuestDescription()]
+    }
+}
+
+/// One guest of a run, as plug-ins see it.
+public struct GuestDescription: Sendable, Codable, Equatable, Hashable {
+    /// The name of the guest of a run that lists no `guests`.
+    public static let defaultName = "guest"
+
+    /// Unique in the run: the guest's journal records, console log and results carry it.
+    public var name: String
+    /// A group it belongs to (e.g. `server`, `client`), for a barrier of one role; may be absent.
+    public var role: String?
+    /// Whether the run stops, naming it, when this guest fails; a guest that is not essential
+    /// is recorded and the run goes on.
+    public var essential: Bool
+
+    public init(name: String = GuestDescription.defaultName, role: String? = nil, essential: Bool = true) {
+        self.name = name
+        self.role = role
+        self.essential = essential
     }
 }
 

@@ -12,8 +12,12 @@ public enum RunEvent: Sendable, Equatable {
     /// directory (`results/NAME`), its size and sha256 when the plug-in keeps it as a file — the
     /// host journals them in its own `result-accepted` record, which a live view shows.
     case resultStored(path: String, file: String? = nil, size: Int64? = nil, sha256: String? = nil)
-    /// The guest did something with this plug-in that counts as activity (`countsAsActivity()`).
+    /// The guest did something with this plug-in that counts as activity (`countsAsActivity()`):
+    /// in a run of several guests, every guest's activity.
     case activity
+    /// One guest did something with this plug-in that counts as its activity
+    /// (`countsAsActivity(of:)`), e.g. it is blocked in a wait the plug-in answers later.
+    case guestActivity(guest: String)
     /// The plug-in asks the host to end the run (`finish(reason:)`, `fail(reason:)`).
     case endRun(failed: Bool, reason: String)
 }
@@ -28,4 +32,14 @@ public enum RunPhase: Sendable, Equatable {
     case stopping(cause: String)
     /// The guest is gone; the run ends once its records are written.
     case guestExited
+}
+
+/// A step of one guest's life the host tells every plug-in about (`Plugin.guestChanged`), in a
+/// run of one guest as in a run of several.
+public enum GuestChange: Sendable, Equatable {
+    /// The guest's first ping: it is up.
+    case started
+    /// The guest is gone (it exited, crashed, or was stopped); `description` says how, in words
+    /// for a person ("exited with status 3", "killed by SIGKILL after the stop").
+    case exited(description: String)
 }

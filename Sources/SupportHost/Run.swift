@@ -208,6 +208,7 @@ public enum SupportHostRun {
             console: ConsoleWatch(url: directory.console, failOn: job.failOn, rebootPattern: job.rebootPattern),
             redact: { token?.redact($0) ?? $0 })
         owner.announce = { phase in for plugin in plugins { plugin.runPhaseChanged(phase) } }
+        owner.announceGuest = { guest, change in for plugin in plugins { plugin.guestChanged(guest, change) } }
         await withTaskGroup(of: Void.self) { group in
             switch setup.guest {
             case .launch:

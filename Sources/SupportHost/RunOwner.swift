@@ -41,6 +41,8 @@ struct RunOwner {
     private var endedBy: String?
     /// Tells every plug-in of a step of the run's life (`Plugin.runPhaseChanged`).
     var announce: @Sendable (RunPhase) -> Void = { _ in }
+    /// Tells every plug-in of a step of one guest's life (`Plugin.guestChanged`).
+    var announceGuest: @Sendable (String, GuestChange) -> Void = { _, _ in }
 
     init(
         job: Job, journal: Journal, activity: Activity, clock: RunClock, options: RunOptions, console: ConsoleWatch,
@@ -183,6 +185,7 @@ struct RunOwner {
             record("guest-started", ["after": .double(rounded(now - (watchdog.launchedAt ?? 0)))])
             options.logger.info("guest started (first ping after \(durationText(now - (watchdog.launchedAt ?? 0))))")
             announce(.guestStarted)
+            announceGuest(GuestDescription.defaultName, .started)
         case .plugin(.resultStored(let path, let file, let size, let sha256), let plugin):
             // The host's record of the result: the timeline, a live view and a run taken over
             // read this, never a plug-in's own records.
@@ -196,7 +199,7 @@ struct RunOwner {
             record("finishing", ["shutdown_timeout": .double(job.timeouts.shutdown)])
             options.logger.info("all required results in; the guest has \(durationText(job.timeouts.shutdown)) to exit")
             announce(.finishing)
-        case .plugin(.activity, _):
+        case .plugin(.activity, _), .plugin(.guestActivity, _):
             activity.touch()
         case .plugin(.endRun(let failed, let reason), let plugin):
             guard stopCause == nil else { return }
@@ -243,6 +246,7 @@ struct RunOwner {
             }
             record("guest-exited", fields)
             announce(.guestExited)
+            announceGuest(GuestDescription.defaultName, .exited(description: exit.description))
             decideOutcome(exit, at: now)
         }
     }
