@@ -80,13 +80,16 @@ let package = Package(
         // The example of docs/writing-a-plugin.md: PluginAPI only, its tests in its own folder.
         .target(name: "SupportHostEcho", dependencies: ["PluginAPI"], path: "Sources/Plugins/Echo", exclude: ["Tests"]),
         .testTarget(name: "EchoPluginTests", dependencies: ["SupportHostEcho", "PluginTesting"], path: "Sources/Plugins/Echo/Tests"),
+        // Barriers, mutexes and events between a run's guests: PluginAPI only, like Echo.
+        .target(name: "SupportHostSync", dependencies: ["PluginAPI"], path: "Sources/Plugins/Sync", exclude: ["Tests"]),
+        .testTarget(name: "SyncPluginTests", dependencies: ["SupportHostSync", "PluginTesting"], path: "Sources/Plugins/Sync/Tests"),
 
         .target(
             name: "SupportHost",
             dependencies: [
                 "PluginAPI", "JSONKit", "SupportKit", "CSupport",
                 "SupportHostPing", "SupportHostDiscover", "SupportHostTest", "SupportHostCPANMirror", "SupportHostWatchdog",
-                "SupportHostEcho",
+                "SupportHostEcho", "SupportHostSync",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

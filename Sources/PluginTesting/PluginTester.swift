@@ -43,9 +43,13 @@ public struct PluginTester<P: Plugin>: Sendable {
 
     /// The request the host would route to this plug-in for `method` and `path` (which may
     /// carry `?query`). Throws `GuestError` 404 when none of the plug-in's namespaces matches.
-    public func request(_ method: String, _ path: String, headers: [(name: String, value: String)] = [], contentLength: Int64? = nil)
-        throws -> GuestRequest
-    {
+    ///
+    /// `guest` is the sending guest, as the host knows it from its token: a name of
+    /// `configuration.guests` in a test of several guests.
+    public func request(
+        _ method: String, _ path: String, headers: [(name: String, value: String)] = [], contentLength: Int64? = nil,
+        guest: String = GuestDescription.defaultName
+    ) throws -> GuestRequest {
         let parts = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let bare = String(parts[0])
         let query = parts.count > 1 ? String(parts[1]) : ""
@@ -56,36 +60,51 @@ public struct PluginTester<P: Plugin>: Sendable {
         if case .prefix(let prefix) = namespace { subpath = prefix == "/" ? bare : String(bare.dropFirst(prefix.count)) }
         return GuestRequest(
             method: method, path: bare, query: query, namespace: namespace, subpath: subpath, headers: headers,
-            contentLength: contentLength)
+            contentLength: contentLength, guest: guest)
     }
 
-    /// `GET path` through the export hook.
-    public func get(_ path: String, headers: [(name: String, value: String)] = []) throws -> Reply {
-        try plugin.exportData(try request("GET", path, headers: headers))
-    }
-
-    /// `HEAD path` through the export hook.
-    public func head(_ path: String, headers: [(name: String, value: String)] = []) throws -> Reply {
-        try plugin.exportData(try request("HEAD", path, headers: headers))
-    }
-
-    /// `PUT path` with `body` through the import hook.
-    public func put(_ path: String, body: Data, headers: [(name: String, value: String)] = []) async throws -> Reply {
-        try await send("PUT", path, body: body, headers: headers)
-    }
-
-    /// `POST path` with `body` through the import hook.
-    public func post(_ path: String, body: Data, headers: [(name: String, value: String)] = []) async throws -> Reply {
-        try await send("POST", path, body: body, headers: headers)
-    }
-
-    /// Any method with `body` through the import hook; the body arrives in chunks of
-    /// `chunkSize` bytes, as from a socket.
-    public func send(_ method: String, _ path: String, body: Data, headers: [(name: String, value: String)] = [], chunkSize: Int = 16 << 10)
-        async throws -> Reply
+    /// `GET path` through the export hook, from `guest`.
+    public func get(_ path: String, headers: [(name: String, value: String)] = [], guest: String = GuestDescription.defaultName)
+        throws -> Reply
     {
-        let request = try request(method, path, headers: headers, contentLength: Int64(body.count))
+        try plugin.exportData(try request("GET", path, headers: headers, guest: guest))
+    }
+
+    /// `HEAD path` through the export hook, from `guest`.
+    public func head(_ path: String, headers: [(name: String, value: String)] = [], guest: String = GuestDescription.defaultName)
+        throws -> Reply
+    {
+        try plugin.exportData(try request("HEAD", path, headers: headers, guest: guest))
+    }
+
+    /// `PUT path` with `body` through the import hook, from `guest`.
+    public func put(
+        _ path: String, body: Data, headers: [(name: String, value: String)] = [], guest: String = GuestDescription.defaultName
+    ) async throws -> Reply {
+        try await send("PUT", path, body: body, headers: headers, guest: guest)
+    }
+
+    /// `POST path` with `body` through the import hook, from `guest`.
+    public func post(
+        _ path: String, body: Data, headers: [(name: String, value: String)] = [], guest: String = GuestDescription.defaultName
+    ) async throws -> Reply {
+        try await send("POST", path, body: body, headers: headers, guest: guest)
+    }
+
+    /// Any method with `body` through the import hook, from `guest`; the body arrives in chunks
+    /// of `chunkSize` bytes, as from a socket.
+    public func send(
+        _ method: String, _ path: String, body: Data, headers: [(name: String, value: String)] = [], chunkSize: Int = 16 << 10,
+        guest: String = GuestDescription.defaultName
+    ) async throws -> Reply {
+        let request = try request(method, path, headers: headers, contentLength: Int64(body.count), guest: guest)
         return try await plugin.importData(request, body: Self.body(body, chunkSize: chunkSize))
+    }
+
+    /// Tells the plug-in that `guest` started or is gone, as the run's owner does
+    /// (`Plugin.guestChanged`): e.g. `tester.guestChanged("b", .exited(description: "killed by SIGKILL"))`.
+    public func guestChanged(_ guest: String, _ change: GuestChange) {
+        plugin.guestChanged(guest, change)
     }
 
     /// The command hook, as a verb or the run would call it.
@@ -101,6 +120,22 @@ public struct PluginTester<P: Plugin>: Sendable {
             pluginName: P.name, runDirectory: context.runDirectory, configuration: context.configuration))
         for entry in context.journalEntries() { try fresh.recover(entry) }
         return fresh
+    }
+
+    /// A host taking the run over (`run --resume`): a fresh plug-in that replayed every record
+    /// written so far, driven by a tester whose context goes on with the same journal (its
+    /// `records` start with the old ones). The old plug-in is left as it is — a killed host's
+    /// waits are not answered; the guests' retries reach the new one.
+    public func resumed() throws -> PluginTester<P> {
+        let next = try context.continued()
+        let fresh = try P(context: next)
+        for entry in context.journalEntries() { try fresh.recover(entry) }
+        return PluginTester(context: next, plugin: fresh)
+    }
+
+    private init(context: RecordingContext, plugin: P) {
+        self.context = context
+        self.plugin = plugin
     }
 
     /// What `support-host recover` would make of the run directory after a crash: a fresh

@@ -66,6 +66,18 @@ public final class RecordingContext: HostContext {
             at: self.runDirectory.appendingPathComponent("results"), withIntermediateDirectories: true)
     }
 
+    /// A context for a host taking the run over: the same run directory, configuration and
+    /// answers, its journal going on from this one's records, its clock from this one's time.
+    public func continued() throws -> RecordingContext {
+        let next = try RecordingContext(pluginName: pluginName, runDirectory: runDirectory, configuration: configuration, answer: answer)
+        let (records, elapsed) = state.withLock { ($0.records, $0.elapsed) }
+        next.state.withLock {
+            $0.records = records
+            $0.elapsed = elapsed
+        }
+        return next
+    }
+
     /// Removes the run directory and everything the plug-in wrote in it.
     public func removeRunDirectory() {
         try? FileManager.default.removeItem(at: runDirectory)
@@ -117,6 +129,11 @@ public final class RecordingContext: HostContext {
 
     /// How often the plug-in counted as the guest's activity.
     public var activityCount: Int { events.filter { $0 == .activity }.count }
+
+    /// How often the plug-in counted as one guest's activity (`countsAsActivity(of:)`).
+    public func activityCount(of guest: String) -> Int {
+        events.filter { $0 == .guestActivity(guest: guest) }.count
+    }
 
     /// The records as the journal would hold them, for replaying into a fresh plug-in.
     public func journalEntries() -> [JournalEntry] {

@@ -2,6 +2,7 @@ import SupportHostCPANMirror
 import SupportHostDiscover
 import SupportHostEcho
 import SupportHostPing
+import SupportHostSync
 import PluginAPI
 import SupportHostTest
 import SupportHostWatchdog
@@ -20,6 +21,7 @@ public enum PluginTable {
         TestPlugin.self,
         CPANMirrorPlugin.self,
         EchoPlugin.self,
+        SyncPlugin.self,
     ]
 }
 

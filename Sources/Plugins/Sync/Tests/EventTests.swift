@@ -1,0 +1,55 @@
+import Foundation
+import PluginAPI
+import PluginTesting
+import SupportHostSync
+import Testing
+
+struct EventTests {
+    @Test func anEventIsSetOnceAndReachesWaitersAndReaders() async throws {
+        let tester = try syncTester(["server", "client"])
+        defer { tester.context.removeRunDirectory() }
+        #expect((try? tester.get("/sync/event/addr")) == nil)
+        async let waited = tester.sync("/sync/event/addr/wait?timeout=60", from: "client")
+        try await eventually("the client waits") { tester.context.activityCount(of: "client") > 0 }
+        let body = Data(#"{"ip": "10.0.0.2", "port": 8080}"#.utf8)
+        let set = await tester.sync("/sync/event/addr", from: "server", body: body)
+        #expect(set.status == 200)
+        let reply = await waited
+        #expect(reply.status == 200)
+        #expect(reply.text == #"{"ip":"10.0.0.2","port":8080}"# + "\n")
+        #expect(reply.header("X-Sync-Sender") == "server")
+        #expect(try tester.get("/sync/event/addr", guest: "client").text == reply.text)
+        #expect(tester.context.records.first { $0.kind == "event-set" }?.durable == true)
+        #expect(await tester.sync("/sync/event/addr", from: "server", body: body).status == 200)
+        #expect(await tester.sync("/sync/event/addr", from: "client", body: Data("{}".utf8)).status == 409)
+        // Rebuilt from the journal, byte for byte.
+        #expect(try tester.resumed().get("/sync/event/addr").text == reply.text)
+    }
+
+    @Test func anEventBodyIsSmallJSON() async throws {
+        let tester = try syncTester(["a", "b"], settings: ["max_event_bytes": "16"])
+        defer { tester.context.removeRunDirectory() }
+        #expect(await tester.sync("/sync/event/e", from: "a", body: Data("not json".utf8)).status == 400)
+        #expect(await tester.sync("/sync/event/e", from: "a", body: Data(repeating: 0x20, count: 17)).status == 413)
+        #expect(await tester.sync("/sync/event/e", from: "a").status == 200)  // empty: {}
+    }
+
+    @Test func aWaiterWithNoOneLeftToSetItIsToldAtOnce() async throws {
+        let tester = try syncTester(["a", "b"])
+        defer { tester.context.removeRunDirectory() }
+        async let waited = tester.sync("/sync/event/never/wait", from: "a")
+        try await eventually("a waits") { tester.context.activityCount(of: "a") > 0 }
+        tester.guestChanged("b", .exited(description: "exited with status 0"))
+        let reply = await waited
+        #expect(reply.status == 410)
+        #expect(reply.header("X-Sync-Peer") == "b")
+    }
+
+    @Test func aGetCannotWait() throws {
+        let tester = try syncTester(["a"])
+        defer { tester.context.removeRunDirectory() }
+        let error = #expect(throws: GuestError.self) { try tester.get("/sync/event/x?wait=5") }
+        #expect(error?.status == 400)
+        #expect(error?.reason.contains("POST /sync/event/x/wait?timeout=5") == true)
+    }
+}
