@@ -28,6 +28,8 @@ struct Waiter {
     let id: UInt64
     let guest: String
     let slot: WaitSlot
+    /// For an event: the guest expected to set it, whose death ends the wait.
+    var from: String? = nil
 }
 
 /// The replies the plug-in sends: one line of plain text a shell user reads as is, and headers

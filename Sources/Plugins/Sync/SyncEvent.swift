@@ -38,12 +38,20 @@ extension SyncState {
         return SyncReply.text(200, "event \(name): set by \(guest) (\(told) waiting requests told)")
     }
 
-    mutating func waitForEvent(_ name: String, guest: String, waiter: Waiter, _ decision: inout SyncDecision) throws {
+    /// Waits for event `name`; with `from`, for that guest to set it (Beaker's
+    /// `rhts-sync-block` names the hosts it waits for), so its death ends the wait at once.
+    mutating func waitForEvent(_ name: String, guest: String, from: String?, waiter: Waiter, _ decision: inout SyncDecision) throws {
         try checkGuest(guest)
+        if let from, !isGuest(from) { throw GuestError(400, "from=\(from): no such guest in this run") }
+        var waiter = waiter
+        waiter.from = from
         if let event = events[name], let body = event.body {
             return decision.answer(waiter.slot, Self.eventReply(body, sender: event.sender ?? "?"))
         }
-        if let peer = noOneLeftToSet(besides: guest) {
+        if let from, let how = gone[from] {
+            return decision.answer(waiter.slot, SyncReply.peerGone("event \(name)", peer: from, description: how))
+        }
+        if from == nil, let peer = noOneLeftToSet(besides: guest) {
             return decision.answer(waiter.slot, SyncReply.peerGone("event \(name)", peer: peer, description: "every other guest is gone"))
         }
         guard events[name] != nil || events.count < settings.maxNames else {

@@ -52,12 +52,12 @@ public final class SyncPlugin: Plugin {
                 throw GuestError(400, "an event's body is JSON (or empty): \(error)")
             }
             return try await decide { state, decision in try state.setEvent(name, guest: guest, value: value, &decision) }
-        case .waitForEvent(let name):
+        case .waitForEvent(let name, let from):
             _ = try await body.collect(upTo: 1024)
             return try await wait(guest: guest, timeout: sync.timeout) { state, waiter, decision in
-                try state.waitForEvent(name, guest: guest, waiter: waiter, &decision)
+                try state.waitForEvent(name, guest: guest, from: from, waiter: waiter, &decision)
             }
-        case .readEvent, .status:
+        case .readEvent, .status, .whoami:
             throw GuestError(405, "\(request.method) is not allowed here; see docs/sync.md")
         }
     }
@@ -71,6 +71,9 @@ public final class SyncPlugin: Plugin {
             return SyncState.eventReply(body, sender: event.sender ?? "?")
         case .status:
             return .json(200, state.withLock { $0.status })
+        case .whoami:
+            // The shell helpers name a guest's own events (Beaker's per-host states) by it.
+            return .text(200, request.guest + "\n")
         default:
             throw GuestError(405, "\(request.method) is not allowed here; see docs/sync.md")
         }

@@ -4,16 +4,18 @@ import PluginAPI
 ///
 /// `POST /sync/barrier/NAME[?count=N|role=R][&timeout=S]`, `POST /sync/mutex/NAME/lock[?timeout=S]`,
 /// `POST /sync/mutex/NAME/unlock`, `POST /sync/event/NAME` (a JSON body),
-/// `POST /sync/event/NAME/wait[?timeout=S]`; `GET /sync/event/NAME`, `GET /sync/status`.
+/// `POST /sync/event/NAME/wait[?from=GUEST][&timeout=S]`; `GET /sync/event/NAME`, `GET /sync/status`,
+/// `GET /sync/whoami`.
 struct SyncRequest: Equatable {
     enum Operation: Equatable {
         case barrier(String, count: Int?, role: String?)
         case lock(String)
         case unlock(String)
         case setEvent(String)
-        case waitForEvent(String)
+        case waitForEvent(String, from: String?)
         case readEvent(String)
         case status
+        case whoami
     }
 
     /// Names of barriers, mutexes, events and roles: what a shell word and a URL path carry
@@ -41,8 +43,8 @@ struct SyncRequest: Equatable {
         case ("event", 2) where post:
             operation = .setEvent(try Self.name(parts[1]))
         case ("event", 3) where post && parts[2] == "wait":
-            operation = .waitForEvent(try Self.name(parts[1]))
-            allowed = ["timeout"]
+            operation = .waitForEvent(try Self.name(parts[1]), from: try query["from"].map(Self.name))
+            allowed = ["timeout", "from"]
         case ("event", 2) where method == "GET" || method == "HEAD":
             operation = .readEvent(try Self.name(parts[1]))
             // The export hook answers at once (it must not block): a wait is a POST.
@@ -52,7 +54,9 @@ struct SyncRequest: Equatable {
             allowed = ["wait"]
         case ("status", 1) where method == "GET" || method == "HEAD":
             operation = .status
-        case ("barrier", 2), ("event", 2), ("status", 1):
+        case ("whoami", 1) where method == "GET" || method == "HEAD":
+            operation = .whoami
+        case ("barrier", 2), ("event", 2), ("status", 1), ("whoami", 1):
             throw GuestError(405, "\(method) is not allowed here; see docs/sync.md")
         case ("mutex", 3) where parts[2] == "lock" || parts[2] == "unlock", ("event", 3) where parts[2] == "wait":
             throw GuestError(405, "\(method) is not allowed here; see docs/sync.md")

@@ -14,10 +14,10 @@ extension SyncState {
         for name in events.keys.sorted() where events[name]?.body == nil {
             guard let waiters = events[name]?.waiters else { continue }
             for waiter in waiters {
-                let peer = waiter.guest == guest ? guest : noOneLeftToSet(besides: waiter.guest)
-                guard let peer else { continue }
+                let named = waiter.guest == guest || waiter.from == guest
+                guard let peer = named ? guest : (waiter.from == nil ? noOneLeftToSet(besides: waiter.guest) : nil) else { continue }
                 events[name]?.waiters.removeAll { $0.id == waiter.id }
-                let how = peer == guest ? description : "every other guest is gone"
+                let how = named ? description : "every other guest is gone"
                 finish(waiter, SyncReply.peerGone("event \(name)", peer: peer, description: how), &decision)
             }
         }

@@ -53,3 +53,27 @@ struct EventTests {
         #expect(error?.reason.contains("POST /sync/event/x/wait?timeout=5") == true)
     }
 }
+
+struct EventFromTests {
+    @Test func aWaitForOneGuestsEventEndsWhenThatGuestDies() async throws {
+        let tester = try syncTester(["a", "b", "c"])
+        defer { tester.context.removeRunDirectory() }
+        #expect(await tester.sync("/sync/event/up.b/wait?from=zed", from: "a").status == 400)
+        async let waited = tester.sync("/sync/event/up.b/wait?from=b", from: "a")
+        try await eventually("a waits") { tester.context.activityCount(of: "a") > 0 }
+        tester.guestChanged("c", .exited(description: "exited with status 0"))  // not the one it waits for
+        try await eventually("c is gone") { tester.count("peer-gone") == 1 }
+        tester.guestChanged("b", .exited(description: "killed by SIGKILL"))
+        let reply = await waited
+        #expect(reply.status == 410)
+        #expect(reply.header("X-Sync-Peer") == "b")
+        #expect(reply.text.contains("killed by SIGKILL"))
+        #expect(await tester.sync("/sync/event/up.b/wait?from=b", from: "a").status == 410)
+    }
+
+    @Test func whoamiNamesTheAskingGuest() throws {
+        let tester = try syncTester(["a", "b"])
+        defer { tester.context.removeRunDirectory() }
+        #expect(try tester.get("/sync/whoami", guest: "b").text == "b\n")
+    }
+}
