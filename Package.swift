@@ -81,8 +81,10 @@ let package = Package(
         .target(name: "SupportHostEcho", dependencies: ["PluginAPI"], path: "Sources/Plugins/Echo", exclude: ["Tests"]),
         .testTarget(name: "EchoPluginTests", dependencies: ["SupportHostEcho", "PluginTesting"], path: "Sources/Plugins/Echo/Tests"),
         // Barriers, mutexes and events between a run's guests: PluginAPI only, like Echo.
-        .target(name: "SupportHostSync", dependencies: ["PluginAPI"], path: "Sources/Plugins/Sync", exclude: ["Tests"]),
+        .target(name: "SupportHostSync", dependencies: ["PluginAPI"], path: "Sources/Plugins/Sync", exclude: ["Tests", "Bench"]),
         .testTarget(name: "SyncPluginTests", dependencies: ["SupportHostSync", "PluginTesting"], path: "Sources/Plugins/Sync/Tests"),
+        // Barrier round trip for 2, 8, 32 parties, the plug-in alone (docs/sync.md).
+        .executableTarget(name: "sync-bench", dependencies: ["SupportHostSync", "PluginTesting"], path: "Sources/Plugins/Sync/Bench"),
 
         .target(
             name: "SupportHost",
