@@ -6,7 +6,11 @@ extension SyncState {
     mutating func guestGone(_ guest: String, description: String, _ decision: inout SyncDecision) {
         guard isGuest(guest), gone[guest] == nil else { return }
         gone[guest] = description
-        decision.journal("peer-gone", ["guest": .string(guest), "description": .string(description)], durable: true)
+        // In a run of one guest its exit is the run's end, with nothing left to synchronise:
+        // the journals of single-guest jobs stay as they were.
+        if guests.count > 1 {
+            decision.journal("peer-gone", ["guest": .string(guest), "description": .string(description)], durable: true)
+        }
         for name in barriers.keys.sorted() where barriers[name]?.outcome == nil {
             if let peer = barriers[name]?.deadParty(gone: gone, guests: guests) { failBarrier(name, peer: peer, &decision) }
         }

@@ -60,3 +60,15 @@ struct SyncLimitTests {
         #expect(reply.text.contains("after 0.2 s"))
     }
 }
+
+struct SingleGuestTests {
+    @Test func aRunOfOneGuestThatNeverSyncsRecordsNothing() async throws {
+        let tester = try PluginTester(SyncPlugin.self)
+        defer { tester.context.removeRunDirectory() }
+        tester.guestChanged(GuestDescription.defaultName, .started)
+        tester.guestChanged(GuestDescription.defaultName, .exited(description: "exited with status 0"))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(tester.context.records.isEmpty)
+        #expect(try tester.replayed().report().isEmpty)
+    }
+}
