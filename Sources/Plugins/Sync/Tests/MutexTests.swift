@@ -36,10 +36,7 @@ struct MutexTests {
             #expect(step.kind == (index % 2 == 0 ? "mutex-granted" : "mutex-released"))
             if index % 2 == 1 { #expect(step.fields["guest"] == steps[index - 1].fields["guest"]) }
         }
-        // Waiters are served in the order they queued.
-        let queued = tester.context.records.filter { $0.kind == "mutex-queued" }.map { $0.fields["guest"] }
-        let grantedAfterWait = steps.filter { $0.kind == "mutex-granted" }.map { $0.fields["guest"] }.dropFirst()
-        #expect(Array(grantedAfterWait.prefix(queued.count)) == queued || queued.count < grantedAfterWait.count)
+        #expect(tester.count("mutex-queued") > 0, "no contention: the test proved nothing")
         #expect(try tester.replayed().report()["sync"]?.objectValue?["mutex_grants"] == 20)
     }
 
