@@ -5,7 +5,7 @@ import Testing
 @testable import SupportHost
 
 extension QemuSuites {
-    /// Two x86_64 VMs on one private network (`PrivateNetwork`), each the guest of its own
+    /// Two VMs (x86_64; i386 and arm64 too where built) on one private network (`PrivateNetwork`), each the guest of its own
     /// `support-host test SCRIPT -- <QemuGuest's command line>`: guest 1 serves a file with
     /// busybox httpd on 10.0.3.11, guest 2 fetches it with busybox wget over the private network
     /// and its TAP, stored in its run's report, shows what it got.
@@ -46,12 +46,23 @@ extension QemuSuites {
             """
 
         @Test func aClientGuestFetchesFromTheServerGuestOverThePrivateNetwork() async throws {
+            try await Self.fetchOverThePrivateNetwork(arch: .x86_64)
+        }
+
+        /// The same on i386 (a 32-bit busybox) and arm64 (virtio-mmio, where the private NIC is
+        /// found first and `/init` renames it eth1).
+        @Test(.serialized, .enabled(if: Needs.qemuAllArchitectures, Needs.qemuAllArchitecturesHint), arguments: [QemuArch.i386, .arm64])
+        func theOtherArchitecturesShareAPrivateNetworkToo(arch: QemuArch) async throws {
+            try await Self.fetchOverThePrivateNetwork(arch: arch)
+        }
+
+        static func fetchOverThePrivateNetwork(arch: QemuArch) async throws {
             let network = try PrivateNetwork.reserve()
             let greeting = "served over the private network, port \(network.port), \(UUID().uuidString.prefix(8))"
             let scratch = Fixtures.temporaryDirectory("privnet")
-            let build = GuestBuild.directory("x86_64")
+            let build = GuestBuild.directory(arch.rawValue)
             let qemu = QemuGuest(
-                arch: .x86_64, kernel: build.appendingPathComponent("vmlinuz").path, initrd: build.appendingPathComponent("initrd").path)
+                arch: arch, kernel: build.appendingPathComponent("vmlinuz").path, initrd: build.appendingPathComponent("initrd").path)
 
             func host(_ name: String, number: Int, script: String) async throws -> (HostProcess.Finished, RunFiles) {
                 let file = scratch.appendingPathComponent("\(name).t")
@@ -59,9 +70,9 @@ extension QemuSuites {
                 let launcher = qemu.commandLine(
                     iso: "{injector_iso}", monitorSocket: scratch.appendingPathComponent("\(name).sock").path,
                     privateNetwork: try network.member(number, of: 2))
-                let runDir = Fixtures.runDirectory("privnet-\(name)")
+                let runDir = Fixtures.runDirectory("privnet-\(arch.rawValue)-\(name)")
                 let finished = try await HostProcess.run(
-                    ["test", file.path, "--guest-host", QemuGuest.hostAddressInGuest, "--startup-timeout", "120", "--total-timeout", "270",
+                    ["test", file.path, "--guest-host", QemuGuest.hostAddressInGuest, "--startup-timeout", "120", "--total-timeout", "270", "--fail-on-panic",
                      "--run-dir", runDir.path, "--"] + launcher, timeout: 300)
                 return (finished, RunFiles(url: runDir))
             }
@@ -70,10 +81,10 @@ extension QemuSuites {
             async let server = host("server", number: 1, script: Self.serverScript(greeting: greeting))
             async let client = host("client", number: 2, script: Self.clientScript)
             let (serverRun, clientRun) = try await (server, client)
-            Fixtures.note(String(format: "qemu private network, two VMs: %.1f s", Date().timeIntervalSince(began)))
+            Fixtures.note(String(format: "qemu private network, two %@ VMs: %.1f s", arch.rawValue, Date().timeIntervalSince(began)))
 
             for (name, (finished, files)) in [("server", serverRun), ("client", clientRun)] {
-                let context = "\(name): exit \(finished.status)\n\(finished.stdout)\n\(finished.stderr)\n\(files.console.suffix(2000))"
+                let context = "\(arch.rawValue) \(name): exit \(finished.status)\n\(finished.stdout)\n\(finished.stderr)\n\(files.console.suffix(2000))"
                 #expect(finished.status == 0, "\(context)")
                 #expect(finished.stdout.contains("grade PASS, run completed: 1 test file, 2 passed, 0 failed"), "\(context)")
             }
