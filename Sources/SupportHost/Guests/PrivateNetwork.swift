@@ -9,7 +9,7 @@ import Glibc
 /// on 127.0.0.1 — and nothing leaves the host: the frames go out on the loopback only.
 ///
 /// Guest N of a run (from 1, in job order) is `10.0.3.(10+N)/24` with the MAC
-/// `52:54:00:10:03:(10+N)`; a client reaches the server that is guest 1 at `10.0.3.11`.
+/// `52:54:00:10:03:` and 10+N in hex; a client reaches the server that is guest 1 at `10.0.3.11`.
 /// `docs/guests.md` ("Private network") has the details.
 ///
 /// Two runs at once must not share a network, so each has its own port: `reserve()` takes a
