@@ -3,7 +3,8 @@ import Foundation
 /// The qemu VM that `--guest qemu:ARCH` boots: the built guest's kernel and initramfs, TCG,
 /// user-mode networking (the guest reaches the host's 127.0.0.1 as 10.0.2.2), the injector ISO
 /// as a read-only virtio disk (`/dev/vda` in the guest), the serial console on stdout (the
-/// run's `console.log`), and a monitor socket for the stop command.
+/// run's `console.log`), a monitor socket for the stop command, and, when the run's guests share
+/// one, a second NIC on the private network (`PrivateNetwork`).
 struct QemuGuest {
     /// What the guest calls the host's loopback address under qemu's user-mode network.
     static let hostAddressInGuest = "10.0.2.2"
@@ -19,9 +20,11 @@ struct QemuGuest {
     /// with `-kernel` does not need and which costs boot time under TCG. `loglevel=6` keeps the
     /// kernel's informational boot messages (a few hundred lines through an emulated UART) off
     /// the console; notices (the `Linux version` banner a reboot pattern looks for), warnings
-    /// and panics are still printed.
-    func commandLine(iso: String, monitorSocket: String) -> [String] {
-        let kernelArguments = ["console=\(arch.console)", "loglevel=6", append].compactMap { $0 }.joined(separator: " ")
+    /// and panics are still printed. With `privateNetwork`, a second NIC on the run's private
+    /// network and the kernel arguments that give the guest its address there (before `append`,
+    /// so that an `append` of the same key wins).
+    func commandLine(iso: String, monitorSocket: String, privateNetwork: PrivateNetwork.Member? = nil) -> [String] {
+        let kernelArguments = ["console=\(arch.console)", "loglevel=6", privateNetwork?.kernelArguments, append].compactMap { $0 }.joined(separator: " ")
         return [arch.qemuBinary] + arch.machine + [
             "-m", String(memoryMiB),
             "-kernel", kernel, "-initrd", initrd, "-append", kernelArguments,
@@ -30,7 +33,7 @@ struct QemuGuest {
             "-drive", "file=\(iso),if=none,id=injector,format=raw,readonly=on",
             "-device", "virtio-blk-\(arch.deviceSuffix),drive=injector",
             "-monitor", "unix:\(monitorSocket),server,nowait",
-        ]
+        ] + (privateNetwork?.qemuArguments(arch: arch) ?? [])
     }
 
     /// The stop commands, each a step of the stop sequence with its own grace: `system_powerdown`
