@@ -206,13 +206,15 @@ struct SeveralGuestsTests {
         #expect(await Fixtures.eventually(timeout: 30) {
             ["a", "b"].allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent("\($0)-between").path) }
         })
+        // The journal reaches the file within a second; the launch records are what a new host needs.
+        #expect(await Fixtures.eventually(timeout: 30) { Self.records(runDir, kind: "guest-launched").count == 2 })
         kill(first.pid, SIGKILL)
         _ = await first.wait()
 
         let second = try HostProcess(["run", "--resume", runDir.path])
         #expect(await Fixtures.eventually(timeout: 30) {
             RunFiles(url: runDir).journalText.components(separatedBy: #""kind":"listening""#).count == 3
-        })
+        }, "\(second.stderr)")
         _ = FileManager.default.createFile(atPath: work.appendingPathComponent("go").path, contents: nil)
         let status = await second.wait()
         #expect(status == 0, "\(second.stderr)\n\(second.stdout)")
