@@ -121,11 +121,10 @@ struct RunOwner {
         else if guests.allSatisfy({ $0.watchdog.startedAt != nil || $0.isGone }) { state = "started" }
         else { state = "launched" }
         var next = watchdog.next()
-        for (index, guest) in guests.enumerated() where !guest.isGone && !guest.stopRequested {
+        for guest in guests where !guest.isGone && !guest.stopRequested {
             if let own = guest.watchdog.next(lastActivity: activity.lastActivity(of: guest.name)), own.at < next.at {
                 next = (several ? "\(own.name) of \(guest.name)" : own.name, own.at)
             }
-            _ = index
         }
         let counters = activity.counters
         var status = RunStatus(

@@ -138,7 +138,8 @@ struct SeveralGuestsTests {
         let work = Fixtures.temporaryDirectory("optional-work")
         let main = Fixtures.guestScript(#"""
             curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
-            while [ ! -e "$1/flaky-gone" ]; do sleep 0.1; done
+            i=0
+            while [ ! -e "$1/flaky-gone" ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done
             echo done | curl -fsS -T - "$SUPPORT_HOST_URL/result.txt" >/dev/null
             """#)
         let flaky = Fixtures.guestScript(#"""
@@ -197,7 +198,8 @@ struct SeveralGuestsTests {
         let script = Fixtures.guestScript(#"""
             curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
             touch "$1/$SUPPORT_HOST_GUEST-between"
-            while [ ! -e "$1/go" ]; do sleep 0.1; done
+            i=0
+            while [ ! -e "$1/go" ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done
             echo "$SUPPORT_HOST_GUEST" | curl -fsS --retry 30 --retry-connrefused --retry-delay 1 -T - "$SUPPORT_HOST_URL/result.txt" >/dev/null
             """#)
         let job = try Self.jobFile([Self.guest("a", script, [work.path]), Self.guest("b", script, [work.path])], ["results": ["/result.txt"]])
