@@ -156,7 +156,11 @@ public struct Job: Sendable {
 
         switch settings.token ?? "auto" {
         case "auto": token = .auto
-        case "none": token = .none
+        case "none":
+            token = .none
+            if guests.count > 1 {
+                problems.append(.badToken("'none' serves a run of one guest: the host knows which of several guests sent a request from its token alone"))
+            }
         case let value:
             if !(value.count >= 16 && value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })) {
                 problems.append(.badToken("a token is 16 or more letters, digits, '-' or '_' (or 'auto', or 'none')"))

@@ -113,7 +113,9 @@ struct ReportReplay {
             "time": .double(entry.time), "method": .string(method), "path": .string(path), "status": .int(status),
         ]
         if let reason = entry.field("reason")?.stringValue { item["reason"] = .string(reason) }
-        let expected = configuration.results.map(\.path)
+        let guest = entry.field("guest")?.stringValue
+        if let guest { item["guest"] = .string(guest) }
+        let expected = (guest.map { configuration.results(of: $0) } ?? configuration.results).map(\.path)
         if status == 404, method == "PUT", !expected.isEmpty, !expected.contains(path) {
             let listed = expected.prefix(5).joined(separator: ", ") + (expected.count > 5 ? ", …" : "")
             item["hint"] = .string("the guest put \(path), which is not a result path; expected \(listed)")

@@ -161,6 +161,10 @@ struct SeveralGuestsTests {
         #expect(failed["fields"]?["results_no_longer_required"] == ["/result.txt"])
         let guests = report["guests"]?.arrayValue ?? []
         #expect(guests.first { $0["name"] == "flaky" }?["failed"]?.stringValue?.contains("exit status 5") == true)
+        let text = try await HostProcess.run(["report", runDir.path])
+        #expect(text.stdout.contains("guest main: pid"))
+        #expect(text.stdout.contains("guest flaky: not essential, pid"))
+        #expect(text.stdout.contains("exit status 5 (failed: guest failed: exit status 5)"))
     }
 
     /// One guest's requests do not keep another alive: each has its own activity clock.
@@ -248,5 +252,9 @@ struct SeveralGuestsTests {
             #expect(text.contains("a token of your own serves a run of one guest"))
         }
         #expect(throws: JobError.self) { try JobSettings.parse(Data(#"{"guests": [{"name": "a", "comand": "true"}]}"#.utf8)) }
+        let tokenless = try JobSettings.parse(Data(#"{"guests": [{"name": "a", "command": "true"}, {"name": "b", "command": "true"}], "token": "none"}"#.utf8))
+        #expect(throws: JobError.self) { try Job(tokenless) }
+        let one = try Job(try JobSettings.parse(Data(#"{"guests": [{"name": "solo", "command": "true"}], "token": "none"}"#.utf8)))
+        #expect(one.guests.map(\.name) == ["solo"], "a list of one guest is a run of one guest")
     }
 }
