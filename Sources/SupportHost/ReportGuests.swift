@@ -19,8 +19,14 @@ struct ReportGuests {
         }
     }
 
+    /// The host records that go into a guest's section: only these are read field by field
+    /// (a journal holds a record per request, which must not be decoded here).
+    static let kinds: Set<String> = [
+        "guest-launched", "guest-started", "guest-launch-failed", "guest-exited", "guest-failed", "result-accepted", "stop-step",
+    ]
+
     mutating func add(_ entry: JournalEntry) {
-        guard !order.isEmpty, let name = entry.fields["guest"]?.stringValue, var guest = guests[name] else { return }
+        guard !order.isEmpty, Self.kinds.contains(entry.kind), let name = entry.fields["guest"]?.stringValue, var guest = guests[name] else { return }
         switch entry.kind {
         case "guest-launched": guest["pid"] = entry.fields["pid"]
         case "guest-started": guest["started_after"] = entry.fields["after"]

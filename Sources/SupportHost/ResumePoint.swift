@@ -63,7 +63,9 @@ struct ResumePoint {
                 lost.append(pid)
             }
         }
-        guard !pids.isEmpty else { throw ResumeError.guestGone(lost.first ?? 0) }
+        guard !pids.isEmpty else {
+            throw ResumeError.guestGone(lost.first ?? launched.values.first?.fields["pid"]?.intValue.map { pid_t($0) } ?? 0)
+        }
         var tokens: GuestTokens?
         if job.token != .none {
             if several {

@@ -35,6 +35,7 @@ extension RunOwner {
                 stopCause = entry.fields["cause"]?.stringValue.flatMap(Watchdog.Cause.init(rawValue:))
                 stopDetail = entry.fields["detail"]?.stringValue ?? ""
                 endedBy = entry.fields["plugin"]?.stringValue
+                if entry.fields["guest"] != nil { stopGuest = guest }
                 if let outcome = entry.fields["outcome"]?.stringValue.flatMap(Outcome.init(rawValue:)) {
                     decisive = (guest, GuestState.Failure(
                         outcome: outcome, label: entry.fields["label"]?.stringValue ?? outcome.rawValue,

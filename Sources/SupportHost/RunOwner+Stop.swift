@@ -22,6 +22,7 @@ extension RunOwner {
     /// cause belongs to (its timeout, its failure), named in the record of a run of several.
     mutating func beginStop(_ cause: Watchdog.Cause, at now: Double, guest: Int? = nil) {
         stopCause = cause
+        stopGuest = guest
         var fields: [String: JSONValue] = ["cause": .string(cause.rawValue)]
         switch cause {
         case .totalTimeout:
@@ -100,14 +101,14 @@ extension RunOwner {
             return
         }
         switch stopCause {
-        case .startupTimeout?: finish(.startupTimeout, "startup timeout: \(stopDetail)\(stoppedBy)")
-        case .activityTimeout?: finish(.activityTimeout, "activity timeout: \(stopDetail)\(stoppedBy)")
+        case .startupTimeout?: finish(.startupTimeout, "startup timeout: \(stopDetail)\(stoppedBy)", guest: stopGuest)
+        case .activityTimeout?: finish(.activityTimeout, "activity timeout: \(stopDetail)\(stoppedBy)", guest: stopGuest)
         case .totalTimeout?: finish(.totalTimeout, "total timeout: \(stopDetail)\(stoppedBy)")
         case .interrupted?: finish(.interrupted, "interrupted: \(stopDetail)\(stoppedBy)")
-        case .consoleFail?: finish(.consoleFail, "console fail: \(stopDetail)\(stoppedBy)")
-        case .rebootLoop?: finish(.rebootLoop, "reboot loop: \(stopDetail)\(stoppedBy)")
+        case .consoleFail?: finish(.consoleFail, "console fail: \(stopDetail)\(stoppedBy)", guest: stopGuest)
+        case .rebootLoop?: finish(.rebootLoop, "reboot loop: \(stopDetail)\(stoppedBy)", guest: stopGuest)
         case .pluginFailed?: finish(.pluginFailed, "plugin failed: \(stopDetail)\(stoppedBy)")
-        case .guestFailed?: finish(.guestFailed, "guest failed: \(stopDetail)\(stoppedBy)")
+        case .guestFailed?: finish(.guestFailed, "guest failed: \(stopDetail)\(stoppedBy)", guest: stopGuest)
         case .pluginFinished?:
             if allIn {
                 finish(.completed, "completed: \(stopDetail)\(stoppedBy)")

@@ -24,6 +24,8 @@ struct RunOwner {
     var stopDetail = ""
     /// The failure of an essential guest that decides the run's outcome.
     var decisive: (guest: Int, failure: GuestState.Failure)?
+    /// The guest whose timeout, console or reboots stopped the run, if one did.
+    var stopGuest: Int?
     var extended = 0.0
     var lastConsoleLook = 0.0
     var announcedStart = false
@@ -261,7 +263,7 @@ struct RunOwner {
                 switch finding {
                 case .failure(let pattern, let line):
                     stopDetail = prefix(guest) + "pattern \"\(pattern)\" matched \"\(redact(String(line.prefix(300))))\""
-                    beginStop(.consoleFail, at: now)
+                    beginStop(.consoleFail, at: now, guest: guest)
                 case .bootBanner(let line):
                     guests[guest].bootBanners += 1
                     if guests[guest].bootBanners > 1 { rebooted(guest, via: "console", detail: redact(String(line.prefix(300))), at: now) }

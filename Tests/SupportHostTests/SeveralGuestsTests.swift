@@ -127,6 +127,7 @@ struct SeveralGuestsTests {
         let report = try RunFiles(url: runDir).report
         #expect(report["outcome"] == "startup-timeout", "\(run.stderr)")
         #expect(report["line"]?.stringValue?.contains("guest silent: no ping within 1 s") == true)
+        #expect(report["outcome_guest"] == "silent")
         let stop = try #require(Self.records(runDir, kind: "stop-requested").first)
         #expect(stop["fields"]?["guest"] == "silent")
         let steps = Self.records(runDir, kind: "stop-step").compactMap { $0["fields"]?["guest"]?.stringValue }
