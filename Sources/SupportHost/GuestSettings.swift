@@ -15,6 +15,12 @@ public struct GuestSettings: Sendable {
     public var activityTimeout: Double?
     /// Nil: the job's stop commands.
     public var stopCommands: [[String]]?
+    /// A guest given by kind instead of a command: `local` or `qemu:ARCH` (`GuestKinds`).
+    public var kind: String?
+    /// The scheme verb a guest given by kind carries out (default `ping`), its argument and scheme.
+    public var verb: String?
+    public var argument: String?
+    public var scheme: String?
 
     public init(name: String? = nil, command: [String]? = nil) {
         self.name = name
@@ -23,7 +29,7 @@ public struct GuestSettings: Sendable {
 
     static let knownKeys = [
         "name", "role", "command", "execute", "results", "optional_results", "essential", "startup_timeout",
-        "activity_timeout", "stop_command", "stop_commands",
+        "activity_timeout", "stop_command", "stop_commands", "guest", "verb", "argument", "scheme",
     ]
 
     /// Reads one entry of `guests` (`guests[index]` in messages); unknown keys are refused.
@@ -50,6 +56,10 @@ public struct GuestSettings: Sendable {
                 var commands = guest.stopCommands ?? []
                 for item in items { commands.append(try JobValues.commandLine(item, key: named)) }
                 guest.stopCommands = commands
+            case "guest": guest.kind = try JobValues.string(value, key: named)
+            case "verb": guest.verb = try JobValues.string(value, key: named)
+            case "argument": guest.argument = try JobValues.string(value, key: named)
+            case "scheme": guest.scheme = try JobValues.string(value, key: named)
             default: throw .unknownKey(named, didYouMean: closest(to: key, among: knownKeys).map { "\(at).\($0)" })
             }
         }
@@ -67,6 +77,10 @@ public struct GuestSettings: Sendable {
         if let essential { file["essential"] = .bool(essential) }
         if let startupTimeout { file["startup_timeout"] = .double(startupTimeout) }
         if let activityTimeout { file["activity_timeout"] = .double(activityTimeout) }
+        if let kind { file["guest"] = .string(kind) }
+        if let verb { file["verb"] = .string(verb) }
+        if let argument { file["argument"] = .string(argument) }
+        if let scheme { file["scheme"] = .string(scheme) }
         if let stopCommands { file["stop_commands"] = .array(stopCommands.map { .array($0.map { .string($0) }) }) }
         return .object(file)
     }

@@ -46,8 +46,10 @@ public struct JobGuest: Sendable, Equatable {
             if let given = entry.command, let executable = given.first, !executable.isEmpty {
                 if !Job.isExecutable(executable) { problems.append(.commandNotFound(executable)) }
                 command = given
+            } else if let kind = entry.kind {
+                problems.append(.badGuest(index: index, reason: "a guest of kind \(kind) is prepared by `support-host run` (GuestKinds.prepare) before the job is checked"))
             } else {
-                problems.append(.badGuest(index: index, reason: "it has no command"))
+                problems.append(.badGuest(index: index, reason: "it has no command (give one, or a guest kind: \(QemuArch.guestNames.joined(separator: ", ")))"))
             }
             // `results` and `optional_results` each replace the job's own, or take them when absent.
             var own: [ResultPath] = []

@@ -31,6 +31,10 @@ public struct RunOptions: Sendable {
     /// With `handleSignals`: told of each SIGINT/SIGTERM the run receives (a matrix cell sets
     /// its attempt aside when it was stopped, whatever the guest did as it was stopped).
     public var signalled: (@Sendable (Int32) -> Void)?
+    /// Called for each guest, by name, once the host listens and before that guest is launched,
+    /// with that guest's own address (its token): e.g. `GuestKinds.prepareLaunch`. An error
+    /// fails that guest's launch.
+    public var prepareGuestLaunch: (@Sendable (String, GuestAddress) async throws -> Void)?
 
     public init() {}
 }
@@ -226,14 +230,14 @@ public enum SupportHostRun {
             switch setup.guests {
             case .launch:
                 for (index, launch) in launches.enumerated() {
+                    let name = job.guests[index].name
                     group.addTask {
-                        if index == 0 {
-                            do {
-                                try await options.prepareLaunch?(launch.address)
-                            } catch {
-                                input.yield(.launchFailed("\(error)", guest: index))
-                                return
-                            }
+                        do {
+                            if index == 0 { try await options.prepareLaunch?(launch.address) }
+                            try await options.prepareGuestLaunch?(name, launch.address)
+                        } catch {
+                            input.yield(.launchFailed("\(error)", guest: index))
+                            return
                         }
                         do {
                             let exit = try await Guest.run(argv: launch.argv, environment: launch.environment, console: launch.console) { pid in

@@ -237,6 +237,24 @@ struct SeveralGuestsTests {
         #expect(exits.allSatisfy { $0["fields"]?["status_unknown"] == true })
     }
 
+    @Test func guestsGivenByKindAreLaunchedWithTheirOwnInjectors() async throws {
+        let runDir = Fixtures.runDirectory("kinds")
+        let job = try Self.jobFile([["name": "one", "guest": "local"], ["name": "two", "guest": "local", "verb": "ping"]])
+        let run = try await HostProcess.run(["run", "--job", job, "--run-dir", runDir.path])
+        defer { Self.killGuests(runDir) }
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try RunFiles(url: runDir).report["outcome"] == "completed")
+        let started = Self.records(runDir, kind: "guest-started").compactMap { $0["fields"]?["guest"]?.stringValue }
+        #expect(Set(started) == ["one", "two"], "each image manager pinged with its own token")
+        let argv = Self.records(runDir, kind: "guest-launching").compactMap { $0["fields"]?["argv"]?.arrayValue?.compactMap(\.stringValue) }
+        #expect(argv.count == 2)
+        let injectors = argv.compactMap { line in line.firstIndex(of: "--injector").map { line[$0 + 1] } }
+        #expect(Set(injectors).count == 2, "an injector per guest")
+        let refused = try await HostProcess.run(["run", "--job", try Self.jobFile([["name": "x", "guest": "qemu:sparc"]])])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("no guest kind 'qemu:sparc'"))
+    }
+
     @Test func aJobOfSeveralGuestsIsCheckedWhole() throws {
         var settings = try JobSettings.parse(Data(#"""
             {"guests": [{"name": "a", "command": "true"}, {"name": "a", "command": "true"}, {"name": "no spaces", "command": "true"}],

@@ -38,6 +38,12 @@ struct PrivateNetworkWiring: Sendable, Equatable {
     /// qemu's `-netdev` value: every guest of the run on one multicast socket, on loopback.
     var netdev: String { "socket,id=private,mcast=\(Self.group):\(port),localaddr=127.0.0.1" }
 
+    /// The second NIC of a `qemu:ARCH` guest, with the placeholders `GuestLaunch` fills in.
+    /// (The privnet branch's `PrivateNetwork.swift` is to own these arguments once merged.)
+    static func qemuArguments(arch: QemuArch) -> [String] {
+        ["-netdev", "{private_netdev}", "-device", "virtio-net-\(arch.deviceSuffix),netdev=private,mac={private_mac}" + (arch == .arm64 ? "" : ",romfile=")]
+    }
+
     func fields(guests: [GuestLaunch]) -> [String: JSONValue] {
         [
             "port": .int(Int64(port)), "netdev": .string(netdev),
