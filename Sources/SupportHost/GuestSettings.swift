@@ -17,7 +17,7 @@ public struct GuestSettings: Sendable {
     public var stopCommands: [[String]]?
     /// A guest given by kind instead of a command: `local` or `qemu:ARCH` (`GuestKinds`).
     public var kind: String?
-    /// The scheme verb a guest given by kind carries out (default `ping`), its argument and scheme.
+    /// The scheme verb a guest given by kind carries out (`ping`, `discover`, `test`), its argument and scheme.
     public var verb: String?
     public var argument: String?
     public var scheme: String?

@@ -10,7 +10,7 @@ extension QemuSuites {
         @Test func aQemuGuestAndALocalOneGivenByKindBothPing() async throws {
             let runDir = Fixtures.runDirectory("qemu-several")
             let job = try SeveralGuestsTests.jobFile(
-                [["name": "vm", "guest": "qemu:x86_64"], ["name": "proc", "guest": "local"]],
+                [["name": "vm", "guest": "qemu:x86_64", "verb": "ping"], ["name": "proc", "guest": "local", "verb": "ping"]],
                 ["private_network": true, "startup_timeout": 120])
             let host = try await HostProcess.run(["run", "--job", job, "--run-dir", runDir.path], timeout: 200)
             #expect(host.status == 0, "\(host.stderr)")

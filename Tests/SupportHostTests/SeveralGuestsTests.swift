@@ -239,7 +239,7 @@ struct SeveralGuestsTests {
 
     @Test func guestsGivenByKindAreLaunchedWithTheirOwnInjectors() async throws {
         let runDir = Fixtures.runDirectory("kinds")
-        let job = try Self.jobFile([["name": "one", "guest": "local"], ["name": "two", "guest": "local", "verb": "ping"]])
+        let job = try Self.jobFile([["name": "one", "guest": "local", "verb": "ping"], ["name": "two", "guest": "local", "verb": "ping"]])
         let run = try await HostProcess.run(["run", "--job", job, "--run-dir", runDir.path])
         defer { Self.killGuests(runDir) }
         #expect(run.status == 0, "\(run.stderr)")
@@ -250,7 +250,7 @@ struct SeveralGuestsTests {
         #expect(argv.count == 2)
         let injectors = argv.compactMap { line in line.firstIndex(of: "--injector").map { line[$0 + 1] } }
         #expect(Set(injectors).count == 2, "an injector per guest")
-        let refused = try await HostProcess.run(["run", "--job", try Self.jobFile([["name": "x", "guest": "qemu:sparc"]])])
+        let refused = try await HostProcess.run(["run", "--job", try Self.jobFile([["name": "x", "guest": "qemu:sparc", "verb": "ping"]])])
         #expect(refused.status == 64)
         #expect(refused.stderr.contains("no guest kind 'qemu:sparc'"))
     }

@@ -3,7 +3,7 @@ import PluginAPI
 
 /// The guests of a job given by kind instead of a command: `"guest": "local"` (the image
 /// manager as a process) or `"guest": "qemu:ARCH"` (the built VM), each doing a scheme verb
-/// (`"verb": "test", "argument": "client.t"`; default `ping`). Before the run each is planned
+/// (`"verb": "test", "argument": "client.t"`). Before the run each is planned
 /// by its verb's plug-in (the task, the results it sends, the mirrors it reads) and given an
 /// injector and a command line, as `SchemeVerbRun` does for a run of one guest; once the host
 /// listens, each guest's `image.conf` is written with its own URL and token.
@@ -28,7 +28,11 @@ public struct GuestKinds: Sendable {
                 let entry = settings.guests[index]
                 guard let kind = entry.kind else { continue }
                 guard entry.command == nil else { throw JobError.badGuest(index: index, reason: "give it a command or a guest kind, not both") }
-                let verb = entry.verb ?? "ping"
+                // No default verb: the host names no plug-in's verb; the job says which it wants.
+                let verbs = PluginTable.verbs.map(\.verb.name)
+                guard let verb = entry.verb else {
+                    throw JobError.badGuest(index: index, reason: "a guest of kind \(kind) needs a verb (\(verbs.joined(separator: ", ")))")
+                }
                 guard let row = PluginTable.row(offering: verb) else {
                     throw GuestSetupError.unknownVerb(verb, PluginTable.verbs.map(\.verb.name))
                 }
