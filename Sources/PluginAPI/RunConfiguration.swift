@@ -58,12 +58,43 @@ public struct GuestDescription: Sendable, Codable, Equatable, Hashable {
     /// Whether the run stops, naming it, when this guest fails; a guest that is not essential
     /// is recorded and the run goes on.
     public var essential: Bool
+    /// This guest's own result paths in a run of several guests (its results land in
+    /// `results/NAME/`); empty in a run of one guest, whose results are `RunConfiguration.results`.
+    public var results: [ResultPath]
 
-    public init(name: String = GuestDescription.defaultName, role: String? = nil, essential: Bool = true) {
+    public init(
+        name: String = GuestDescription.defaultName, role: String? = nil, essential: Bool = true, results: [ResultPath] = []
+    ) {
         self.name = name
         self.role = role
         self.essential = essential
+        self.results = results
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, role, essential, results
+    }
+
+    /// Reads a description; `results` may be absent (journals written before it existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        role = try container.decodeIfPresent(String.self, forKey: .role)
+        essential = try container.decodeIfPresent(Bool.self, forKey: .essential) ?? true
+        results = try container.decodeIfPresent([ResultPath].self, forKey: .results) ?? []
+    }
+}
+
+extension RunConfiguration {
+    /// The result paths of one guest: its own in a run of several guests, the run's in a run of one.
+    public func results(of guest: String) -> [ResultPath] {
+        guard guests.count > 1 else { return results }
+        return guests.first { $0.name == guest }?.results ?? []
+    }
+
+    /// The name to tag a guest's records and events with: nil in a run of one guest, whose
+    /// journal and report stay as they always were.
+    public func tag(_ guest: String) -> String? { guests.count > 1 ? guest : nil }
 }
 
 /// A path the guest may `PUT` a result file to.

@@ -6,12 +6,14 @@ public enum HostRequest: Sendable, Equatable {
 
 /// What a plug-in tells the run. Only the host decides that a run is over.
 public enum RunEvent: Sendable, Equatable {
-    /// A startup ping; `bootID` is the guest's `X-Boot-Id`, if it sent one.
-    case guestPinged(bootID: String?)
+    /// A startup ping; `bootID` is the guest's `X-Boot-Id`, if it sent one. `guest` names the
+    /// guest that pinged (`GuestRequest.guest`); nil means the run's only (or first) guest.
+    case guestPinged(bootID: String?, guest: String? = nil)
     /// A result file is complete and on stable storage: its path, and where it lies in the run
     /// directory (`results/NAME`), its size and sha256 when the plug-in keeps it as a file — the
     /// host journals them in its own `result-accepted` record, which a live view shows.
-    case resultStored(path: String, file: String? = nil, size: Int64? = nil, sha256: String? = nil)
+    /// `guest` names the guest whose result it is in a run of several; nil means the run's only guest.
+    case resultStored(path: String, file: String? = nil, size: Int64? = nil, sha256: String? = nil, guest: String? = nil)
     /// The guest did something with this plug-in that counts as activity (`countsAsActivity()`):
     /// in a run of several guests, every guest's activity.
     case activity

@@ -1,45 +1,75 @@
+import PluginAPI
 import Synchronization
 
-/// When the guest last did anything, for the activity timeout: every request head and every
-/// body chunk touches it, from any event loop, without a lock on the hot path.
+/// When each guest last did anything, for its activity timeout: every request head and every
+/// body chunk touches the clock of the guest whose token it carried, from any event loop,
+/// without a lock on the hot path. A run of one guest has one clock.
 final class Activity: Sendable {
     private let clock: RunClock
-    private let lastMillis = Atomic<Int64>(0)
-    private let lastRequest = Mutex<(method: String, path: String, time: Double)?>(nil)
+    /// One per guest, in the job's order; the set is fixed when the run begins.
+    private let clocks: [String: GuestClock]
+    private let names: [String]
     private let requests = Atomic<Int64>(0)
     private let bytesIn = Atomic<Int64>(0)
     private let bytesOut = Atomic<Int64>(0)
 
-    init(clock: RunClock) {
+    /// One guest's last activity and last request.
+    private final class GuestClock: Sendable {
+        let lastMillis = Atomic<Int64>(0)
+        let lastRequest = Mutex<(method: String, path: String, time: Double)?>(nil)
+    }
+
+    init(clock: RunClock, guests: [String] = [GuestDescription.defaultName]) {
         self.clock = clock
-        lastMillis.store(Int64(clock.elapsed * 1000), ordering: .relaxed)
+        names = guests
+        clocks = Dictionary(guests.map { ($0, GuestClock()) }) { first, _ in first }
+        let now = Int64(clock.elapsed * 1000)
+        for guestClock in clocks.values { guestClock.lastMillis.store(now, ordering: .relaxed) }
     }
 
-    /// A new request: counts as activity and becomes "the last request" of the report.
-    func request(_ method: String, _ path: String) {
+    /// A new request: counts as its guest's activity and becomes "the last request" of the report.
+    func request(_ method: String, _ path: String, guest: String = GuestDescription.defaultName) {
         let now = clock.elapsed
-        lastMillis.store(Int64(now * 1000), ordering: .relaxed)
         requests.add(1, ordering: .relaxed)
-        lastRequest.withLock { $0 = (method, path, now) }  // joined only when asked for
+        guard let guestClock = clocks[guest] ?? clocks[names[0]] else { return }
+        guestClock.lastMillis.store(Int64(now * 1000), ordering: .relaxed)
+        guestClock.lastRequest.withLock { $0 = (method, path, now) }  // joined only when asked for
     }
 
-    /// Something a plug-in counts as the guest's activity (`HostContext.countsAsActivity()`).
-    func touch() {
-        lastMillis.store(Int64(clock.elapsed * 1000), ordering: .relaxed)
+    /// Something a plug-in counts as activity: one guest's (`countsAsActivity(of:)`), or every
+    /// guest's when `guest` is nil (`countsAsActivity()`).
+    func touch(guest: String? = nil) {
+        let now = Int64(clock.elapsed * 1000)
+        if let guest {
+            clocks[guest]?.lastMillis.store(now, ordering: .relaxed)
+        } else {
+            for guestClock in clocks.values { guestClock.lastMillis.store(now, ordering: .relaxed) }
+        }
     }
 
-    /// Bytes still arriving or leaving count as activity too.
-    func bytes(in received: Int = 0, out sent: Int = 0) {
-        lastMillis.store(Int64(clock.elapsed * 1000), ordering: .relaxed)
+    /// Bytes still arriving or leaving count as their guest's activity too.
+    func bytes(in received: Int = 0, out sent: Int = 0, guest: String = GuestDescription.defaultName) {
+        (clocks[guest] ?? clocks[names[0]])?.lastMillis.store(Int64(clock.elapsed * 1000), ordering: .relaxed)
         if received > 0 { bytesIn.add(Int64(received), ordering: .relaxed) }
         if sent > 0 { bytesOut.add(Int64(sent), ordering: .relaxed) }
     }
 
-    /// Seconds on the run clock of the last activity.
-    var lastActivity: Double { Double(lastMillis.load(ordering: .relaxed)) / 1000 }
+    /// Seconds on the run clock of the last activity of any guest.
+    var lastActivity: Double { names.map(lastActivity(of:)).max() ?? 0 }
 
+    /// Seconds on the run clock of one guest's last activity.
+    func lastActivity(of guest: String) -> Double {
+        Double(clocks[guest]?.lastMillis.load(ordering: .relaxed) ?? 0) / 1000
+    }
+
+    /// The last request of any guest.
     var last: (description: String, time: Double)? {
-        lastRequest.withLock { $0 }.map { ("\($0.method) \($0.path)", $0.time) }
+        names.compactMap(last(of:)).max { $0.time < $1.time }
+    }
+
+    /// One guest's last request.
+    func last(of guest: String) -> (description: String, time: Double)? {
+        clocks[guest]?.lastRequest.withLock { $0 }.map { ("\($0.method) \($0.path)", $0.time) }
     }
 
     var counters: (requests: Int64, bytesIn: Int64, bytesOut: Int64) {

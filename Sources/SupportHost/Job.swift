@@ -23,6 +23,14 @@ public struct Job: Sendable {
     public var rebootPattern: String?
     /// Reboots allowed before the run ends as `reboot-loop` (0: a reboot is a failure).
     public var maxReboots: Int
+    /// The run's guests in the job's order: the job's `guests`, or one made of `command`,
+    /// `results` and the timeouts. Every part of the run iterates this list.
+    public var guests: [JobGuest]
+    /// Each guest's second NIC on one private network between the run's guests.
+    public var privateNetwork: Bool
+    /// The job's `guests` entries as given, for the journal's copy of the job (empty for a
+    /// job of one guest).
+    var guestSettings: [GuestSettings]
 
     /// How the run token is chosen.
     public enum TokenChoice: Sendable, Equatable {
@@ -64,11 +72,13 @@ public struct Job: Sendable {
     public init(_ settings: JobSettings) throws(JobError) {
         var problems: [JobError] = []
         let name = settings.origin(of:)
+        let listsGuests = !settings.guests.isEmpty
         if let command = settings.command, let executable = command.first, !executable.isEmpty {
+            if listsGuests { problems.append(.wrongType(key: "command", expected: "absent when 'guests' is given (each guest has its own command)")) }
             if !Self.isExecutable(executable) { problems.append(.commandNotFound(executable)) }
             self.command = command
         } else {
-            problems.append(.missingCommand)
+            if !listsGuests { problems.append(.missingCommand) }
             self.command = []
         }
 
@@ -106,10 +116,6 @@ public struct Job: Sendable {
             let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
             mirrors.append(MirrorMount(prefix: prefix, directory: absolute))
         }
-        configuration = RunConfiguration(
-            results: results, mirrors: mirrors, mirrorIndex: settings.mirrorIndex ?? false, maxResultSize: settings.maxResultSize ?? (1 << 30),
-            settings: settings.pluginSettings)
-
         var timeouts = Timeouts()
         func set(_ value: Double?, _ key: String, _ field: WritableKeyPath<Timeouts, Double>) {
             guard let value else { return }
@@ -131,18 +137,38 @@ public struct Job: Sendable {
             }
         }
         stopCommands = settings.stopCommands
+        if listsGuests {
+            guests = JobGuest.validate(settings.guests, results: results, stopCommands: stopCommands, timeouts: timeouts, problems: &problems)
+        } else {
+            guests = [JobGuest(
+                name: GuestDescription.defaultName, role: nil, essential: true, command: command, results: results,
+                stopCommands: stopCommands, startupTimeout: timeouts.startup, activityTimeout: timeouts.activity)]
+        }
+        privateNetwork = settings.privateNetwork ?? false
+        guestSettings = settings.guests
+        configuration = RunConfiguration(
+            results: listsGuests ? JobGuest.union(guests) : results, mirrors: mirrors, mirrorIndex: settings.mirrorIndex ?? false,
+            maxResultSize: settings.maxResultSize ?? (1 << 30), settings: settings.pluginSettings,
+            guests: listsGuests ? guests.map(\.description) : [GuestDescription()])
         runDirectory = settings.runDirectory
         maxExtend = settings.maxExtend ?? 0
         if !(maxExtend >= 0 && maxExtend.isFinite) { problems.append(.badTimeout(key: name("max extend"), value: maxExtend)) }
 
         switch settings.token ?? "auto" {
         case "auto": token = .auto
-        case "none": token = .none
+        case "none":
+            token = .none
+            if guests.count > 1 {
+                problems.append(.badToken("'none' serves a run of one guest: the host knows which of several guests sent a request from its token alone"))
+            }
         case let value:
             if !(value.count >= 16 && value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })) {
                 problems.append(.badToken("a token is 16 or more letters, digits, '-' or '_' (or 'auto', or 'none')"))
             }
             token = .fixed(value)
+            if guests.count > 1 {
+                problems.append(.badToken("a token of your own serves a run of one guest; each guest of a run of several gets its own generated token"))
+            }
         }
 
         var limits = ServerLimits()
@@ -188,6 +214,11 @@ public struct Job: Sendable {
         ]
         file["stop_commands"] = .array(stopCommands.map { .array($0.map { .string($0) }) })
         if let rebootPattern { file["reboot_pattern"] = .string(rebootPattern) }
+        if !guestSettings.isEmpty {
+            file["command"] = nil
+            file["guests"] = .array(guestSettings.map(\.jobFile))
+        }
+        if privateNetwork { file["private_network"] = true }
         return .object(file)
     }
 
@@ -221,6 +252,7 @@ public struct Job: Sendable {
         ]
         if !stopCommands.isEmpty { fields["stop_commands"] = .array(stopCommands.map { .array($0.map { .string($0) }) }) }
         if let rebootPattern { fields["reboot_pattern"] = .string(rebootPattern) }
+        if privateNetwork { fields["private_network"] = true }
         return fields
     }
 }

@@ -25,6 +25,8 @@ public enum JobError: Error, CustomStringConvertible, Equatable {
     case unexpectedArgument(verb: String, argument: String)
     /// A plug-in refused its settings or the run's configuration (`PluginError`).
     case plugin(name: String, problem: String)
+    /// An entry of the job's `guests` list that cannot be used, and why.
+    case badGuest(index: Int, reason: String)
     /// More than one problem: all are reported at once, one a line.
     case several([JobError])
 
@@ -46,6 +48,7 @@ public enum JobError: Error, CustomStringConvertible, Equatable {
         case .unexpectedArgument(let verb, let argument):
             return "\(verb) takes no argument, but was given '\(argument)' (a guest launcher command goes after --)"
         case .plugin(let name, let problem): return "plug-in \(name): \(problem)"
+        case .badGuest(let index, let reason): return "guests[\(index)]: \(reason)"
         case .several(let problems): return "\(problems.count) problems:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
         case .badListen(let text): return "listen address '\(text)' must be HOST:PORT with PORT in 0...65535"
         case .badRunDirectory(let path, let reason): return "cannot use run directory \(path): \(reason)"

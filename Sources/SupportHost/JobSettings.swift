@@ -34,6 +34,10 @@ public struct JobSettings: Sendable {
     public var rebootPattern: String?
     public var maxReboots: Int?
     public var pluginSettings: [String: JSONValue] = [:]
+    /// The run's guests; empty for a run of one guest given by `command`.
+    public var guests: [GuestSettings] = []
+    /// Every qemu guest of the run gets a second NIC on one private network between them.
+    public var privateNetwork: Bool?
 
     public init() {}
 
@@ -73,6 +77,7 @@ public struct JobSettings: Sendable {
         "http_activity_timeout", "activity_timeout", "total_timeout", "http_shutdown_timeout", "shutdown_timeout",
         "stop_grace", "kill_grace", "max_extend", "token", "max_connections", "max_header_bytes", "idle_timeout", "fail_on",
         "fail_on_panic", "reboot_pattern", "max_reboots", "run_dir", "max_result_size", "plugins",
+        "guests", "private_network",
     ]
 
     /// Where each setting came from, by its name in words (`startup timeout`): a flag
@@ -140,6 +145,14 @@ public struct JobSettings: Sendable {
         case "plugins":
             guard let plugins = value.objectValue else { throw .wrongType(key: key, expected: "an object of plug-in name → settings") }
             pluginSettings = plugins
+        case "guests":
+            guard let items = value.arrayValue, !items.isEmpty else { throw .wrongType(key: key, expected: "a list of guests") }
+            var parsed: [GuestSettings] = []
+            for (index, item) in items.enumerated() { parsed.append(try GuestSettings.parse(item, index: index)) }
+            guests = parsed
+        case "private_network":
+            guard let flag = value.boolValue else { throw .wrongType(key: key, expected: "true or false") }
+            privateNetwork = flag
         default: throw JobError.unknownKey(key, didYouMean: closest(to: key, among: Self.knownKeys))
         }
     }
@@ -180,7 +193,7 @@ public struct JobSettings: Sendable {
         return (String(text[..<equals]), String(text[text.index(after: equals)...]))
     }
 
-    private static func string(_ value: JSONValue, key: String) throws(JobError) -> String {
+    static func string(_ value: JSONValue, key: String) throws(JobError) -> String {
         guard let text = value.stringValue else { throw .wrongType(key: key, expected: "a string") }
         return text
     }
@@ -190,7 +203,7 @@ public struct JobSettings: Sendable {
         return Int(number)
     }
 
-    private static func strings(_ value: JSONValue, key: String) throws(JobError) -> [String] {
+    static func strings(_ value: JSONValue, key: String) throws(JobError) -> [String] {
         if let text = value.stringValue { return [text] }
         guard let items = value.arrayValue else { throw .wrongType(key: key, expected: "a string or a list of strings") }
         var texts: [String] = []
@@ -202,16 +215,19 @@ public struct JobSettings: Sendable {
     }
 
     /// A command is a list of arguments, or one string run by `sh -c` (PITA's `execute` may be either).
-    private static func commandLine(_ value: JSONValue, key: String) throws(JobError) -> [String] {
+    static func commandLine(_ value: JSONValue, key: String) throws(JobError) -> [String] {
         if let text = value.stringValue { return ["/bin/sh", "-c", text] }
         let items = try strings(value, key: key)
         guard !items.isEmpty else { throw .missingCommand }
         return items
     }
 
-    private static func seconds(_ value: JSONValue, key: String) throws(JobError) -> Double {
+    static func seconds(_ value: JSONValue, key: String) throws(JobError) -> Double {
         guard let number = value.doubleValue else { throw .wrongType(key: key, expected: "a number of seconds") }
         guard number > 0, number.isFinite else { throw .badTimeout(key: "job key '\(key)'", value: number) }
         return number
     }
 }
+
+/// The job file's value readers, shared by the job's keys and each guest's.
+typealias JobValues = JobSettings

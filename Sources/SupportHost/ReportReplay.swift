@@ -11,7 +11,7 @@ struct ReportReplay {
         "run-prepared", "listening", "guest-launching", "guest-launched", "guest-launch-failed", "guest-started",
         "finishing", "stop-requested", "stop-step", "stop-hurried", "stop-command-ended", "guest-exited",
         "leftovers-killed", "orphans-killed", "outcome", "host-crash-recovered", "late-ping", "listen-failed",
-        "result-accepted",
+        "result-accepted", "guest-failed", "guest-stopping", "private-network",
     ]
 
     let directory: RunDirectory
@@ -27,6 +27,7 @@ struct ReportReplay {
     private var report: [String: JSONValue]
     private var timeline: [JSONValue] = []
     private var guest: [String: JSONValue] = [:]
+    private var guests = ReportGuests()
     private var stop: [String: JSONValue] = [:]
     private var stopSteps: [JSONValue] = []
     private var statuses: [Int64: Int64] = [:]
@@ -64,6 +65,7 @@ struct ReportReplay {
             if entry.kind != "run-prepared" { item.merge(entry.fields) { current, _ in current } }
             timeline.append(.object(item))
         }
+        guests.add(entry)
         switch entry.kind {
         case "run-prepared":
             if !sawPrepared, plugins == nil {
@@ -71,6 +73,7 @@ struct ReportReplay {
                     try? JSONDecoder().decode(RunConfiguration.self, from: value.encoded(pretty: false))
                 } ?? RunConfiguration()
             }
+            if !sawPrepared { guests.prepare(configuration) }
             sawPrepared = true
             report["command"] = entry.fields["command"]
             report["timeouts"] = entry.fields["timeouts"]
@@ -93,6 +96,7 @@ struct ReportReplay {
             report["outcome"] = entry.fields["outcome"]
             report["exit_code"] = entry.fields["exit_code"]
             report["line"] = entry.fields["line"]
+            if let guest = entry.fields["guest"] { report["outcome_guest"] = guest }
             report["finished"] = .string(entry.wall)
             report["duration"] = .double(entry.time)
         default:
@@ -109,7 +113,9 @@ struct ReportReplay {
             "time": .double(entry.time), "method": .string(method), "path": .string(path), "status": .int(status),
         ]
         if let reason = entry.field("reason")?.stringValue { item["reason"] = .string(reason) }
-        let expected = configuration.results.map(\.path)
+        let guest = entry.field("guest")?.stringValue
+        if let guest { item["guest"] = .string(guest) }
+        let expected = (guest.map { configuration.results(of: $0) } ?? configuration.results).map(\.path)
         if status == 404, method == "PUT", !expected.isEmpty, !expected.contains(path) {
             let listed = expected.prefix(5).joined(separator: ", ") + (expected.count > 5 ? ", …" : "")
             item["hint"] = .string("the guest put \(path), which is not a result path; expected \(listed)")
@@ -185,6 +191,12 @@ struct ReportReplay {
         report["refused_requests_total"] = .int(refusedCount)
         report["console_tail"] = .array(ConsoleTail.read(directory.console).map { .string($0) })
         report["console_log"] = .string(directory.console.path)
+        if let section = guests.section(directory: directory) {
+            report["guests"] = section
+            report["guest"] = nil
+            report["console_tail"] = nil
+            report["console_log"] = nil
+        }
         for (_, plugin) in madePlugins() {
             // Lists two plug-ins both contribute (platforms come from Discover and from
             // PITA-XML results of Test) are joined, in table order.

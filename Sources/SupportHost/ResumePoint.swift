@@ -5,15 +5,19 @@ import PluginAPI
 import Glibc
 #endif
 
-/// Where a run whose host died stands, read from its journal alone: the job, the guest's pid,
-/// the clock, the token's digest — what `run --resume` needs to take it over.
+/// Where a run whose host died stands, read from its journal alone: the job, each living
+/// guest's pid, the clock, each guest's token digest — what `run --resume` needs to take it over.
 struct ResumePoint {
     let job: Job
     let entries: [JournalEntry]
     let droppedBytes: Int
-    let pid: pid_t
+    /// The guests alive now, by name (those the journal shows gone are not taken over).
+    let pids: [String: pid_t]
     let clock: RunClock
-    let token: RunToken?
+    let tokens: GuestTokens?
+
+    /// The first living guest's pid.
+    var pid: pid_t { job.guests.compactMap { pids[$0.name] }.first ?? 0 }
 
     static func read(_ directory: RunDirectory) async throws -> ResumePoint {
         let contents = try Recovery.readCuttingTornTail(directory)
@@ -33,23 +37,55 @@ struct ResumePoint {
         settings.runDirectory = directory.url.path
         let job = try Job(settings)
 
-        guard let launched = entries.last(where: { $0.source == "host" && $0.kind == "guest-launched" }),
-            let pid = launched.fields["pid"]?.intValue.map({ pid_t($0) })
-        else { throw ResumeError.guestNeverLaunched }
-        let recordedStart = launched.fields["start_time"]?.intValue
-        guard kill(pid, 0) == 0, recordedStart == nil || Guest.startTime(of: pid) == recordedStart else {
-            throw ResumeError.guestGone(pid)
+        let several = job.guests.count > 1
+        func guestName(_ entry: JournalEntry) -> String? {
+            several ? entry.fields["guest"]?.stringValue : job.guests[0].name
         }
-        var token: RunToken?
-        if job.token != .none {
-            guard let digest = prepared.fields["token_sha256"]?.stringValue, let known = RunToken(digestHex: digest) else {
-                throw ResumeError.noJob
+        var launched: [String: JournalEntry] = [:]
+        var gone: Set<String> = []
+        for entry in entries where entry.source == "host" {
+            guard let name = guestName(entry) else { continue }
+            switch entry.kind {
+            case "guest-launched": launched[name] = entry
+            case "guest-exited", "guest-launch-failed": gone.insert(name)
+            default: break
             }
-            token = known
+        }
+        guard !launched.isEmpty else { throw ResumeError.guestNeverLaunched }
+        var pids: [String: pid_t] = [:]
+        var lost: [pid_t] = []
+        for (name, record) in launched where !gone.contains(name) {
+            guard let pid = record.fields["pid"]?.intValue.map({ pid_t($0) }) else { continue }
+            let recordedStart = record.fields["start_time"]?.intValue
+            if kill(pid, 0) == 0, recordedStart == nil || Guest.startTime(of: pid) == recordedStart {
+                pids[name] = pid
+            } else {
+                lost.append(pid)
+            }
+        }
+        guard !pids.isEmpty else {
+            throw ResumeError.guestGone(lost.first ?? launched.values.first?.fields["pid"]?.intValue.map { pid_t($0) } ?? 0)
+        }
+        var tokens: GuestTokens?
+        if job.token != .none {
+            if several {
+                let digests = prepared.fields["guest_tokens_sha256"]?.objectValue ?? [:]
+                var known: [GuestTokens.Entry] = []
+                for guest in job.guests {
+                    guard let digest = digests[guest.name]?.stringValue, let token = RunToken(digestHex: digest) else { throw ResumeError.noJob }
+                    known.append(GuestTokens.Entry(guest: guest.name, token: token))
+                }
+                tokens = GuestTokens(known)
+            } else {
+                guard let digest = prepared.fields["token_sha256"]?.stringValue, let known = RunToken(digestHex: digest) else {
+                    throw ResumeError.noJob
+                }
+                tokens = GuestTokens(single: known, guest: job.guests[0].name)
+            }
         }
         return ResumePoint(
-            job: job, entries: entries, droppedBytes: contents.droppedBytes, pid: pid,
-            clock: RunClock.continuing(entries), token: token)
+            job: job, entries: entries, droppedBytes: contents.droppedBytes, pids: pids,
+            clock: RunClock.continuing(entries), tokens: tokens)
     }
 }
 

@@ -31,6 +31,10 @@ public struct RunOptions: Sendable {
     /// With `handleSignals`: told of each SIGINT/SIGTERM the run receives (a matrix cell sets
     /// its attempt aside when it was stopped, whatever the guest did as it was stopped).
     public var signalled: (@Sendable (Int32) -> Void)?
+    /// Called for each guest, by name, once the host listens and before that guest is launched,
+    /// with that guest's own address (its token): e.g. `GuestKinds.prepareLaunch`. An error
+    /// fails that guest's launch.
+    public var prepareGuestLaunch: (@Sendable (String, GuestAddress) async throws -> Void)?
 
     public init() {}
 }
@@ -55,13 +59,14 @@ public struct RunSummary: Sendable {
 }
 
 /// Inputs to the run's single owner: from the guest task, the plug-ins, the ticker, signals.
+/// `guest` is an index into the job's guests (0 in a run of one guest).
 enum RunInput: Sendable {
-    case launched(pid_t)
-    case launchFailed(String)
-    case exited(GuestExit)
+    case launched(pid_t, guest: Int = 0)
+    case launchFailed(String, guest: Int = 0)
+    case exited(GuestExit, guest: Int = 0)
     /// What a plug-in told the run, and which plug-in it was.
     case plugin(RunEvent, from: String)
-    case stopCommandEnded(String)
+    case stopCommandEnded(String, guest: Int = 0)
     case tick
     case interrupt(Int32)
     case ask(HostRequest, CheckedContinuation<JSONValue, any Error>)
@@ -76,20 +81,26 @@ public enum SupportHostRun {
         options.logger.info("run directory: \(directory.url.path)")
         let clock = RunClock()
         let journal = try Journal(url: directory.journal, clock: clock, groupCommit: options.groupCommit)
-        let token: RunToken? = switch job.token {
-        case .auto: RunToken.generate()
+        let tokens: GuestTokens? = switch job.token {
+        case .auto: GuestTokens(job.guests.map { GuestTokens.Entry(guest: $0.name, token: RunToken.generate()) })
         case .none: nil
-        case .fixed(let value): RunToken(value: value)
+        case .fixed(let value): GuestTokens(single: RunToken(value: value), guest: job.guests[0].name)
         }
         var prepared = job.fields
         prepared["run_dir"] = .string(directory.url.path)
         prepared["monotonic_origin"] = .int(Int64(clock.origin))
         prepared["boot_id"] = .string(RunClock.bootID)
         prepared["job"] = job.jobFile
-        if let token { prepared["token_sha256"] = .string(token.digestHex) }
+        if let tokens {
+            // Only digests: a host taking the run over checks each guest's token without the secret.
+            prepared["token_sha256"] = .string(tokens.entries[0].token.digestHex)
+            if job.guests.count > 1 {
+                prepared["guest_tokens_sha256"] = .object(Dictionary(tokens.entries.map { ($0.guest, JSONValue.string($0.token.digestHex)) }) { a, _ in a })
+            }
+        }
         try await journal.appendDurably(source: "host", kind: "run-prepared", fields: prepared)
         let setup = Setup(
-            job: job, directory: directory, clock: clock, journal: journal, token: token, history: [], guest: .launch,
+            job: job, directory: directory, clock: clock, journal: journal, tokens: tokens, history: [], guests: .launch,
             createdDirectory: !existed)
         return try await serve(setup, options: options)
     }
@@ -99,34 +110,42 @@ public enum SupportHostRun {
     public static func resume(_ directory: RunDirectory, options: RunOptions = RunOptions()) async throws -> RunSummary {
         let point = try await ResumePoint.read(directory)
         let journal = try Journal(url: directory.journal, clock: point.clock, existingRecords: UInt64(point.entries.count))
-        journal.append(source: "host", kind: "host-resumed", fields: [
+        var resumed: [String: JSONValue] = [
             "guest_pid": .int(Int64(point.pid)), "records": .int(Int64(point.entries.count)),
             "dropped_bytes": .int(Int64(point.droppedBytes)),
-        ])
-        options.logger.info("taking over the run in \(directory.url.path): guest pid \(point.pid), \(point.entries.count) journal records")
+        ]
+        if point.job.guests.count > 1 { resumed["guest_pids"] = .object(point.pids.mapValues { .int(Int64($0)) }) }
+        journal.append(source: "host", kind: "host-resumed", fields: resumed)
+        let pidText = point.job.guests.count > 1
+            ? "guest pids " + point.pids.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            : "guest pid \(point.pid)"
+        options.logger.info("taking over the run in \(directory.url.path): \(pidText), \(point.entries.count) journal records")
         let setup = Setup(
-            job: point.job, directory: directory, clock: point.clock, journal: journal, token: point.token,
-            history: point.entries, guest: .adopt(point.pid), createdDirectory: false)
+            job: point.job, directory: directory, clock: point.clock, journal: journal, tokens: point.tokens,
+            history: point.entries, guests: .adopt(point.pids), createdDirectory: false)
         return try await serve(setup, options: options)
     }
 
     /// What a run starts from: a new job, or a journal to continue.
     struct Setup {
-        enum GuestSource { case launch, adopt(pid_t) }
+        /// Launch every guest, or take over those alive (by name) after a host crash.
+        enum GuestSource { case launch, adopt([String: pid_t]) }
         let job: Job
         let directory: RunDirectory
         let clock: RunClock
         let journal: Journal
-        let token: RunToken?
+        let tokens: GuestTokens?
         /// The journal so far (empty for a new run); replayed into the plug-ins and the owner.
         let history: [JournalEntry]
-        let guest: GuestSource
+        let guests: GuestSource
         /// This run made its directory (rather than being given an empty one).
         let createdDirectory: Bool
     }
 
     private static func serve(_ setup: Setup, options: RunOptions) async throws -> RunSummary {
-        let (job, directory, clock, journal, token) = (setup.job, setup.directory, setup.clock, setup.journal, setup.token)
+        let (job, directory, clock, journal, tokens) = (setup.job, setup.directory, setup.clock, setup.journal, setup.tokens)
+        let names = job.guests.map(\.name)
+        let several = names.count > 1
         let (inputs, input) = AsyncStream<RunInput>.makeStream()
         let plugins: [any Plugin]
         let router: Router
@@ -150,9 +169,9 @@ public enum SupportHostRun {
             if setup.history.isEmpty { directory.discard(createdByUs: setup.createdDirectory) }
             throw error
         }
-        let activity = Activity(clock: clock)
+        let activity = Activity(clock: clock, guests: names)
         let services = ServerServices(
-            router: router, journal: journal, activity: activity, clock: clock, token: token, limits: job.limits)
+            router: router, journal: journal, activity: activity, clock: clock, tokens: tokens, guests: names, limits: job.limits)
         services.answered.load(setup.history)
         let server: HTTPServer
         do {
@@ -180,61 +199,65 @@ public enum SupportHostRun {
         }
         let hostInURL = job.listenHost.contains(":") ? "[\(job.listenHost)]" : job.listenHost
         let baseURL = "http://\(hostInURL):\(server.port)"
-        let url = baseURL + (token?.pathPrefix ?? "")
         let exposed = !Self.isLoopback(job.listenHost)
         journal.append(source: "host", kind: "listening", fields: [
             "host": .string(job.listenHost), "port": .int(Int64(server.port)), "url": .string(baseURL),
-            "token": .bool(token != nil), "exposed": .bool(exposed),
+            "token": .bool(tokens != nil), "exposed": .bool(exposed),
         ])
-        options.logger.info("listening on \(baseURL)\(token == nil ? " (no token: anyone who can reach it may talk to it)" : "")")
+        options.logger.info("listening on \(baseURL)\(tokens == nil ? " (no token: anyone who can reach it may talk to it)" : "")")
         if exposed {
             options.logger.warning("listening on \(job.listenHost), which is not a loopback address: other machines can reach this host")
         }
 
         if options.adoptOrphans { _ = Reaper.becomeSubreaper() }
         let signals = options.handleSignals ? SignalWatch(input, signalled: options.signalled) : nil
-        let placeholders = ["{url}": url, "{host}": job.listenHost, "{port}": String(server.port)]
-        let argv = job.command.map { argument in
-            placeholders.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+        let launches = GuestLaunch.all(
+            job: job, directory: directory, tokens: tokens, baseURL: baseURL, port: server.port,
+            privateNetwork: setup.history.isEmpty ? PrivateNetworkWiring.choose(job) : PrivateNetworkWiring.recorded(setup.history))
+        if let network = launches.first?.privateNetwork, setup.history.isEmpty {
+            journal.append(source: "host", kind: "private-network", fields: network.fields(guests: launches))
         }
-        var guestEnvironment = [
-            "SUPPORT_HOST_URL": url, "SUPPORT_HOST_HOST": job.listenHost, "SUPPORT_HOST_PORT": String(server.port),
-        ]
-        if let token { guestEnvironment["SUPPORT_HOST_TOKEN"] = token.value }
-        let environment = guestEnvironment
 
-        var owner = try RunOwner(
+        var owner = RunOwner(
             job: job, journal: journal, activity: activity, clock: clock, options: options,
-            console: ConsoleWatch(url: directory.console, failOn: job.failOn, rebootPattern: job.rebootPattern),
-            redact: { token?.redact($0) ?? $0 })
+            consoles: try job.guests.map {
+                try ConsoleWatch(url: directory.console(of: $0.name, several: several), failOn: job.failOn, rebootPattern: job.rebootPattern)
+            },
+            redact: { tokens?.redact($0) ?? $0 })
         owner.announce = { phase in for plugin in plugins { plugin.runPhaseChanged(phase) } }
         owner.announceGuest = { guest, change in for plugin in plugins { plugin.guestChanged(guest, change) } }
         await withTaskGroup(of: Void.self) { group in
-            switch setup.guest {
+            switch setup.guests {
             case .launch:
-                let address = GuestAddress(url: url, host: job.listenHost, port: server.port, tokenPath: token?.pathPrefix ?? "")
-                group.addTask {
-                    do {
-                        try await options.prepareLaunch?(address)
-                    } catch {
-                        input.yield(.launchFailed("\(error)"))
-                        return
-                    }
-                    do {
-                        let exit = try await Guest.run(argv: argv, environment: environment, console: directory.console) { pid in
-                            input.yield(.launched(pid))
+                for (index, launch) in launches.enumerated() {
+                    let name = job.guests[index].name
+                    group.addTask {
+                        do {
+                            if index == 0 { try await options.prepareLaunch?(launch.address) }
+                            try await options.prepareGuestLaunch?(name, launch.address)
+                        } catch {
+                            input.yield(.launchFailed("\(error)", guest: index))
+                            return
                         }
-                        input.yield(.exited(exit))
-                    } catch {
-                        input.yield(.launchFailed("\(error)"))
+                        do {
+                            let exit = try await Guest.run(argv: launch.argv, environment: launch.environment, console: launch.console) { pid in
+                                input.yield(.launched(pid, guest: index))
+                            }
+                            input.yield(.exited(exit, guest: index))
+                        } catch {
+                            input.yield(.launchFailed("\(error)", guest: index))
+                        }
                     }
+                    owner.begin(index, argv: launch.argv)
                 }
-                owner.begin(argv: argv)
-            case .adopt(let pid):
-                owner.restore(from: setup.history, pid: pid)
-                group.addTask {
-                    await Guest.watch(pid: pid)
-                    input.yield(.exited(.unknown))
+            case .adopt(let pids):
+                owner.restore(from: setup.history, pids: pids)
+                for (index, guest) in job.guests.enumerated() {
+                    guard let pid = pids[guest.name] else { continue }
+                    group.addTask {
+                        await Guest.watch(pid: pid)
+                        input.yield(.exited(.unknown, guest: index))
+                    }
                 }
             }
             var alarm = Alarm(clock: clock) { input.yield(.tick) }
@@ -253,8 +276,9 @@ public enum SupportHostRun {
                     lastStatus = clock.elapsed
                     status(owner.status())
                 }
-                if let command = owner.takeStopCommand() {
-                    group.addTask { input.yield(.stopCommandEnded(await runStopCommand(command, console: directory.console))) }
+                for (guest, command) in owner.takeStopCommands() {
+                    let console = launches[guest].console
+                    group.addTask { input.yield(.stopCommandEnded(await runStopCommand(command, console: console), guest: guest)) }
                 }
                 if owner.isDone { break }
                 alarm.set(at: nextWake())
@@ -268,7 +292,7 @@ public enum SupportHostRun {
         try await owner.recordOutcome()
         await server.stop()
         try await journal.close()
-        owner.console.close()
+        owner.closeConsoles()
         let report = try ReportBuilder.rebuild(directory)
         try ReportBuilder.write(report, to: directory)
         return RunSummary(outcome: owner.outcome ?? .completed, runDirectory: directory, line: owner.line, report: report)

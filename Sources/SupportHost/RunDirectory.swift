@@ -12,6 +12,11 @@ public struct RunDirectory: Sendable {
     public var console: URL { url.appendingPathComponent("console.log") }
     public var results: URL { url.appendingPathComponent("results", isDirectory: true) }
 
+    /// One guest's console: `console.log` in a run of one guest, `console-NAME.log` in a run of several.
+    public func console(of guest: String, several: Bool) -> URL {
+        several ? url.appendingPathComponent("console-\(guest).log") : console
+    }
+
     public init(url: URL) { self.url = url }
 
     /// Creates the directory (default: `./runs/<UTC time>`); an existing one must be empty.
@@ -39,7 +44,9 @@ public struct RunDirectory: Sendable {
     /// had made empty stays, empty.
     func discard(createdByUs: Bool) {
         let manager = FileManager.default
-        for item in [journal, console, results] { try? manager.removeItem(at: item) }
+        let consoles = ((try? manager.contentsOfDirectory(atPath: url.path)) ?? [])
+            .filter { $0.hasPrefix("console-") && $0.hasSuffix(".log") }.map { url.appendingPathComponent($0) }
+        for item in [journal, console, results] + consoles { try? manager.removeItem(at: item) }
         if createdByUs { try? manager.removeItem(at: url) }
     }
 

@@ -6,49 +6,46 @@ import Glibc
 #endif
 
 /// The one owner of a run's state. Every other part of the run sends it inputs; it decides
-/// when the guest has started, which deadline fired, how the guest is stopped and how the run
-/// ended, and journals each decision before acting on it.
+/// when each guest has started, which deadline fired, how the guests are stopped and how the
+/// run ended, and journals each decision before acting on it. A run of one guest is a run
+/// whose guest list has one entry; each guest's own state is its `GuestState`.
 struct RunOwner {
     let job: Job
     let journal: Journal
     let activity: Activity
     let clock: RunClock
     let options: RunOptions
-    private(set) var console: ConsoleWatch
-    /// Takes the run token out of anything recorded or shown.
+    /// Takes the run tokens out of anything recorded or shown.
     let redact: @Sendable (String) -> String
 
-    private var watchdog: Watchdog
-    private var stop: StopSequence
-    private var pid: pid_t?
-    private var missing: Set<String>
-    private var stopCause: Watchdog.Cause?
-    private var stopDetail = ""
-    private var pendingStopCommand: [String]?
-    /// How each stop command ended (`exited(0)`, …), by index: whether it reached the guest.
-    private var stopCommandEnded: [Int: String] = [:]
-    private var latePingNoted = false
-    private var exit: GuestExit?
-    private var extended = 0.0
-    private var bootID: String?
-    private var bootBanners = 0
-    private var reboots = 0
-    private var lastConsoleLook = 0.0
+    var watchdog: Watchdog
+    var guests: [GuestState]
+    var stopCause: Watchdog.Cause?
+    var stopDetail = ""
+    /// The failure of an essential guest that decides the run's outcome.
+    var decisive: (guest: Int, failure: GuestState.Failure)?
+    /// The guest whose timeout, console or reboots stopped the run, if one did.
+    var stopGuest: Int?
+    var extended = 0.0
+    var lastConsoleLook = 0.0
+    var announcedStart = false
     private(set) var outcome: Outcome?
     private(set) var line = ""
+    /// The guest the outcome names, in a run of several.
+    private(set) var outcomeGuest: String?
     private(set) var isDone = false
     /// The plug-in that ended the run, if one did.
-    private var endedBy: String?
+    var endedBy: String?
     /// Tells every plug-in of a step of the run's life (`Plugin.runPhaseChanged`).
     var announce: @Sendable (RunPhase) -> Void = { _ in }
     /// Tells every plug-in of a step of one guest's life (`Plugin.guestChanged`).
     var announceGuest: @Sendable (String, GuestChange) -> Void = { _, _ in }
 
+    /// An owner of a run with one console per guest, in the job's order.
     init(
-        job: Job, journal: Journal, activity: Activity, clock: RunClock, options: RunOptions, console: ConsoleWatch,
+        job: Job, journal: Journal, activity: Activity, clock: RunClock, options: RunOptions, consoles: [ConsoleWatch],
         redact: @escaping @Sendable (String) -> String
     ) {
-        self.console = console
         self.redact = redact
         self.job = job
         self.journal = journal
@@ -56,43 +53,43 @@ struct RunOwner {
         self.clock = clock
         self.options = options
         watchdog = Watchdog(timeouts: job.timeouts, now: clock.elapsed)
-        stop = StopSequence(timeouts: job.timeouts, stopCommands: job.stopCommands.count)
-        missing = Set(job.configuration.results.filter(\.required).map(\.path))
+        guests = zip(job.guests, consoles).map { GuestState($0, timeouts: job.timeouts, console: $1) }
     }
 
-    mutating func begin(argv: [String]) {
-        watchdog.launched(at: clock.elapsed)
-        record("guest-launching", ["argv": .array(argv.map { .string(redact($0)) })])
-        options.logger.debug("guest command: \(argv.map { redact($0.contains(" ") ? "'\($0)'" : $0) }.joined(separator: " "))")
+    /// An owner of a run of one guest.
+    init(
+        job: Job, journal: Journal, activity: Activity, clock: RunClock, options: RunOptions, console: ConsoleWatch,
+        redact: @escaping @Sendable (String) -> String
+    ) {
+        self.init(job: job, journal: journal, activity: activity, clock: clock, options: options, consoles: [console], redact: redact)
     }
 
-    /// Continues a run from its journal after a host crash: what the earlier host decided
-    /// stands, and a stop that was under way starts over.
-    mutating func restore(from entries: [JournalEntry], pid: pid_t) {
-        self.pid = pid
-        let now = clock.elapsed
-        for entry in entries {
-            switch entry.kind {
-            case "guest-launching": watchdog.launched(at: entry.time)
-            case "guest-started": watchdog.started(at: entry.time)
-            case "result-accepted": if let path = entry.fields["path"]?.stringValue { missing.remove(path) }
-            case "finishing": watchdog.finishing(at: entry.time)
-            case "deadline-extended":
-                let seconds = entry.fields["seconds"]?.doubleValue ?? 0
-                extended += seconds
-                _ = watchdog.extendTotal(by: seconds)
-            case "boot-id": if let id = entry.fields["boot_id"]?.stringValue { bootID = id }
-            case "reboot": reboots += 1
-            case "stop-requested":
-                stopCause = entry.fields["cause"]?.stringValue.flatMap(Watchdog.Cause.init(rawValue:))
-                stopDetail = entry.fields["detail"]?.stringValue ?? ""
-                endedBy = entry.fields["plugin"]?.stringValue
-            default: break
-            }
-        }
-        if job.rebootPattern != nil { bootBanners = 1 }
-        console.skipToEnd()
-        if stopCause != nil { takeStep(stop.begin(at: now)) }
+    var several: Bool { guests.count > 1 }
+
+    /// The guest's index by name; nil names the first guest (a plug-in of a run of one guest).
+    func index(of name: String?) -> Int? {
+        guard let name else { return 0 }
+        return guests.firstIndex { $0.name == name }
+    }
+
+    /// `fields` with the guest's name, in a run of several guests; a run of one keeps its records as they were.
+    func tagged(_ guest: Int, _ fields: [String: JSONValue]) -> [String: JSONValue] {
+        guard several else { return fields }
+        var fields = fields
+        fields["guest"] = .string(guests[guest].name)
+        return fields
+    }
+
+    /// "guest NAME: " before a detail, in a run of several guests.
+    func prefix(_ guest: Int) -> String { several ? "guest \(guests[guest].name): " : "" }
+
+    /// "guest" or "guest NAME", for log lines.
+    func called(_ guest: Int) -> String { several ? "guest \(guests[guest].name)" : "guest" }
+
+    mutating func begin(_ guest: Int, argv: [String]) {
+        guests[guest].watchdog.launched(at: clock.elapsed)
+        record("guest-launching", tagged(guest, ["argv": .array(argv.map { .string(redact($0)) })]))
+        options.logger.debug("\(called(guest)) command: \(argv.map { redact($0.contains(" ") ? "'\($0)'" : $0) }.joined(separator: " "))")
     }
 
     /// A guest asks for more time: granted within the operator's cap, in total over the run.
@@ -123,290 +120,265 @@ struct RunOwner {
         let state: String
         if stopCause != nil { state = "stopping" }
         else if watchdog.finishingAt != nil { state = "finishing" }
-        else if watchdog.startedAt != nil { state = "started" }
+        else if guests.allSatisfy({ $0.watchdog.startedAt != nil || $0.isGone }) { state = "started" }
         else { state = "launched" }
-        let next = watchdog.next(lastActivity: activity.lastActivity)
+        var next = watchdog.next()
+        for guest in guests where !guest.isGone && !guest.stopRequested {
+            if let own = guest.watchdog.next(lastActivity: activity.lastActivity(of: guest.name)), own.at < next.at {
+                next = (several ? "\(own.name) of \(guest.name)" : own.name, own.at)
+            }
+        }
         let counters = activity.counters
         var status = RunStatus(
             elapsed: now, state: state, requests: counters.requests, bytesIn: counters.bytesIn, bytesOut: counters.bytesOut,
             nextDeadline: next.name, untilDeadline: max(0, next.at - now))
-        if let stopCause, let step = stop.step {
+        if let stopCause, let guest = guests.first(where: { !$0.isGone && $0.isStopping }), let step = guest.stop.step {
             status.stop = RunStatus.Stop(
-                cause: stopCause.rawValue.replacingOccurrences(of: "-", with: " "), step: stepText(step),
-                nextStep: stop.followingStep.map(stepText), untilNextStep: stop.nextStepAt.map { max(0, $0 - now) })
+                cause: stopCause.rawValue.replacingOccurrences(of: "-", with: " "), step: guest.stepText(step),
+                nextStep: guest.stop.followingStep.map(guest.stepText), untilNextStep: guest.stop.nextStepAt.map { max(0, $0 - now) })
         }
         return status
     }
 
-    private func stepText(_ step: StopSequence.Step) -> String {
-        guard case .stopCommand(let index) = step else { return step.name }
-        return job.stopCommands.count > 1 ? "stop command \(index + 1) of \(job.stopCommands.count)" : "stop command"
-    }
-
     /// When the run next has something to check, on the run clock: the nearest deadline (or
-    /// the stop's next step), and every 100 ms while the console is watched. Activity only
-    /// moves the activity deadline later, so waking at the one known now is never late.
+    /// a stop's next step), and every 100 ms while a console is watched. Activity only moves
+    /// an activity deadline later, so waking at the one known now is never late.
     func nextWake() -> Double {
-        var wake = stopCause != nil ? (stop.nextStepAt ?? .infinity) : watchdog.next(lastActivity: activity.lastActivity).at
-        if console.isActive && stopCause == nil { wake = min(wake, lastConsoleLook + 0.1) }
+        var wake = stopCause == nil ? watchdog.next().at : .infinity
+        for guest in guests where !guest.isGone {
+            if guest.isStopping {
+                wake = min(wake, guest.stop.nextStepAt ?? .infinity)
+            } else if stopCause == nil, !guest.stopRequested,
+                let next = guest.watchdog.next(lastActivity: activity.lastActivity(of: guest.name))
+            {
+                wake = min(wake, next.at)
+            }
+        }
+        if stopCause == nil && guests.contains(where: { $0.console.isActive }) { wake = min(wake, lastConsoleLook + 0.1) }
         return wake
     }
 
     mutating func handle(_ input: RunInput) {
         let now = clock.elapsed
         switch input {
-        case .launched(let pid):
-            self.pid = pid
-            record("guest-launched", ["pid": .int(Int64(pid)), "start_time": Guest.startTime(of: pid).map { .int($0) } ?? .null])
-            options.logger.info("launched guest, pid \(pid)")
-            if stopCause != nil { takeStep(stop.begin(at: now)) }
-        case .launchFailed(let reason):
-            record("guest-launch-failed", ["reason": .string(reason)])
-            finish(.launchFailed, "launch failed: \(reason)")
-        case .plugin(.guestPinged(let pingBootID), _):
-            if let pingBootID, pingBootID != bootID {
-                // The host's own record of it, so that a host taking the run over knows it.
-                record("boot-id", ["boot_id": .string(pingBootID)])
-                if bootID != nil { rebooted(via: "X-Boot-Id", detail: "boot id changed", at: now) }
-                bootID = pingBootID
-            }
-            guard watchdog.startedAt == nil else { return }
-            guard stopCause == nil else {
-                // The run is already stopping: this ping started nothing, and saying otherwise
-                // would contradict the stop just announced.
-                guard !latePingNoted else { return }
-                latePingNoted = true
-                let after = now - (watchdog.launchedAt ?? 0)
-                record("late-ping", ["after": .double(rounded(after))])
-                options.logger.info("a ping came \(durationText(after)) after launch, during the stop: too late to count as a start")
-                return
-            }
-            watchdog.started(at: now)
-            record("guest-started", ["after": .double(rounded(now - (watchdog.launchedAt ?? 0)))])
-            options.logger.info("guest started (first ping after \(durationText(now - (watchdog.launchedAt ?? 0))))")
-            announce(.guestStarted)
-            announceGuest(GuestDescription.defaultName, .started)
-        case .plugin(.resultStored(let path, let file, let size, let sha256), let plugin):
+        case .launched(let pid, let guest):
+            guests[guest].pid = pid
+            record("guest-launched", tagged(guest, ["pid": .int(Int64(pid)), "start_time": Guest.startTime(of: pid).map { .int($0) } ?? .null]))
+            options.logger.info("launched \(called(guest)), pid \(pid)")
+            if guests[guest].stopRequested { takeStep(guest, guests[guest].stop.begin(at: now)) }
+        case .launchFailed(let reason, let guest):
+            record("guest-launch-failed", tagged(guest, ["reason": .string(reason)]))
+            guests[guest].launchFailed = true
+            failed(guest, GuestState.Failure(outcome: .launchFailed, label: "launch failed", detail: reason), at: now)
+            ended(guest, description: "launch failed: \(reason)", at: now)
+        case .plugin(.guestPinged(let pingBootID, let name), _):
+            guard let guest = index(of: name) else { return }
+            pinged(guest, bootID: pingBootID, at: now)
+        case .plugin(.resultStored(let path, let file, let size, let sha256, let name), let plugin):
             // The host's record of the result: the timeline, a live view and a run taken over
             // read this, never a plug-in's own records.
             var fields: [String: JSONValue] = ["path": .string(path), "plugin": .string(plugin)]
             if let file { fields["file"] = .string(file) }
             if let size { fields["size"] = .int(size) }
             if let sha256 { fields["sha256"] = .string(sha256) }
+            if let name, several { fields["guest"] = .string(name) }
             record("result-accepted", fields)
-            guard missing.remove(path) != nil, missing.isEmpty else { return }
-            watchdog.finishing(at: now)
-            record("finishing", ["shutdown_timeout": .double(job.timeouts.shutdown)])
-            options.logger.info("all required results in; the guest has \(durationText(job.timeouts.shutdown)) to exit")
-            announce(.finishing)
-        case .plugin(.activity, _), .plugin(.guestActivity, _):
+            guard let guest = index(of: name), guests[guest].missing.remove(path) != nil else { return }
+            checkFinishing(at: now)
+        case .plugin(.activity, _):
             activity.touch()
+        case .plugin(.guestActivity(let guest), _):
+            activity.touch(guest: guest)
         case .plugin(.endRun(let failed, let reason), let plugin):
             guard stopCause == nil else { return }
             endedBy = plugin
             stopDetail = "plug-in \(plugin): \(reason)"
             beginStop(failed ? .pluginFailed : .pluginFinished, at: now)
         case .tick:
-            lastConsoleLook = now
-            for finding in console.look() where stopCause == nil {
-                switch finding {
-                case .failure(let pattern, let line):
-                    stopDetail = "pattern \"\(pattern)\" matched \"\(redact(String(line.prefix(300))))\""
-                    beginStop(.consoleFail, at: now)
-                case .bootBanner(let line):
-                    bootBanners += 1
-                    if bootBanners > 1 { rebooted(via: "console", detail: redact(String(line.prefix(300))), at: now) }
-                }
-            }
-            if stopCause != nil {
-                if let step = stop.advance(at: now) { takeStep(step) }
-            } else if let cause = watchdog.expired(now: now, lastActivity: activity.lastActivity) {
-                beginStop(cause, at: now)
-            }
+            tick(at: now)
         case .interrupt(let number):
             if stopCause == nil {
                 stopDetail = "\(Guest.signalName(number)) to the host"
                 beginStop(.interrupted, at: now)
-            } else if let step = stop.hurry(at: now) {
-                record("stop-hurried", ["signal": .string(Guest.signalName(number))])
-                takeStep(step)
+            } else {
+                for guest in guests.indices where !guests[guest].isGone {
+                    guard let step = guests[guest].stop.hurry(at: now) else { continue }
+                    record("stop-hurried", tagged(guest, ["signal": .string(Guest.signalName(number))]))
+                    takeStep(guest, step)
+                }
             }
-        case .stopCommandEnded(let status):
-            if case .stopCommand(let index)? = stop.step { stopCommandEnded[index] = status }
-            record("stop-command-ended", ["status": .string(status)])
-            options.logger.debug("stop command ended: \(status)")
+        case .stopCommandEnded(let status, let guest):
+            if case .stopCommand(let index)? = guests[guest].stop.step { guests[guest].stopCommandEnded[index] = status }
+            record("stop-command-ended", tagged(guest, ["status": .string(status)]))
+            options.logger.debug("stop command of \(called(guest)) ended: \(status)")
         case .ask(.extendDeadline(let seconds), let answer):
             answer.resume(with: extendDeadline(by: seconds, at: now))
-        case .exited(let exit):
-            self.exit = exit
-            var fields = exit.fields
-            if let step = stop.step {
-                fields["during_stop_step"] = .string(step.name)
-                fields["stopping_for"] = .double(rounded(now - stop.began))
-            }
-            record("guest-exited", fields)
-            announce(.guestExited)
-            announceGuest(GuestDescription.defaultName, .exited(description: exit.description))
-            decideOutcome(exit, at: now)
+        case .exited(let exit, let guest):
+            exited(guest, exit, at: now)
         }
+    }
+
+    private mutating func pinged(_ guest: Int, bootID pingBootID: String?, at now: Double) {
+        if let pingBootID, pingBootID != guests[guest].bootID {
+            // The host's own record of it, so that a host taking the run over knows it.
+            record("boot-id", tagged(guest, ["boot_id": .string(pingBootID)]))
+            if guests[guest].bootID != nil { rebooted(guest, via: "X-Boot-Id", detail: "boot id changed", at: now) }
+            guests[guest].bootID = pingBootID
+        }
+        guard guests[guest].watchdog.startedAt == nil else { return }
+        guard stopCause == nil, !guests[guest].stopRequested else {
+            // The guest is already being stopped: this ping started nothing, and saying
+            // otherwise would contradict the stop just announced.
+            guard !guests[guest].latePingNoted else { return }
+            guests[guest].latePingNoted = true
+            let after = now - (guests[guest].watchdog.launchedAt ?? 0)
+            record("late-ping", tagged(guest, ["after": .double(rounded(after))]))
+            options.logger.info("a ping came \(durationText(after)) after launch, during the stop: too late to count as a start")
+            return
+        }
+        guests[guest].watchdog.started(at: now)
+        let after = now - (guests[guest].watchdog.launchedAt ?? 0)
+        record("guest-started", tagged(guest, ["after": .double(rounded(after))]))
+        options.logger.info("\(called(guest)) started (first ping after \(durationText(after)))")
+        if !announcedStart, guests.allSatisfy({ $0.watchdog.startedAt != nil || $0.failure != nil || $0.isGone }) {
+            announcedStart = true
+            announce(.guestStarted)
+        }
+        announceGuest(guests[guest].name, .started)
+    }
+
+    /// Once every required result of every guest is in, the guests have the shutdown timeout to exit.
+    mutating func checkFinishing(at now: Double) {
+        guard watchdog.finishingAt == nil, guests.allSatisfy({ $0.missing.isEmpty }) else { return }
+        watchdog.finishing(at: now)
+        record("finishing", ["shutdown_timeout": .double(job.timeouts.shutdown)])
+        options.logger.info("all required results in; the \(several ? "guests have" : "guest has") \(durationText(job.timeouts.shutdown)) to exit")
+        announce(.finishing)
+    }
+
+    private mutating func tick(at now: Double) {
+        lastConsoleLook = now
+        for guest in guests.indices {
+            for finding in guests[guest].console.look() where stopCause == nil {
+                switch finding {
+                case .failure(let pattern, let line):
+                    stopDetail = prefix(guest) + "pattern \"\(pattern)\" matched \"\(redact(String(line.prefix(300))))\""
+                    beginStop(.consoleFail, at: now, guest: guest)
+                case .bootBanner(let line):
+                    guests[guest].bootBanners += 1
+                    if guests[guest].bootBanners > 1 { rebooted(guest, via: "console", detail: redact(String(line.prefix(300))), at: now) }
+                }
+            }
+        }
+        if stopCause == nil, let cause = watchdog.expired(now: now) { beginStop(cause, at: now) }
+        for guest in guests.indices where stopCause == nil && !guests[guest].isGone && !guests[guest].stopRequested {
+            let name = guests[guest].name
+            if let cause = guests[guest].watchdog.expired(now: now, lastActivity: activity.lastActivity(of: name)) {
+                timedOut(guest, cause, at: now)
+            }
+        }
+        for guest in guests.indices where !guests[guest].isGone {
+            if let step = guests[guest].stop.advance(at: now) { takeStep(guest, step) }
+        }
+    }
+
+    /// A guest missed its startup or activity deadline: an essential one stops the run, another
+    /// is stopped alone and recorded.
+    private mutating func timedOut(_ guest: Int, _ cause: Watchdog.Cause, at now: Double) {
+        let own = guests[guest].guest
+        var detail: String
+        if cause == .startupTimeout {
+            detail = "no ping within \(durationText(own.startupTimeout))"
+        } else {
+            detail = "no request for \(durationText(own.activityTimeout))"
+            if let last = activity.last(of: own.name) { detail += " (last: \(last.description) at \(wallClock(ofRunTime: last.time)))" }
+        }
+        if own.essential {
+            stopDetail = prefix(guest) + detail
+            beginStop(cause, at: now, guest: guest)
+            return
+        }
+        let label = cause == .startupTimeout ? "startup timeout" : "activity timeout"
+        failed(guest, GuestState.Failure(outcome: cause == .startupTimeout ? .startupTimeout : .activityTimeout, label: label, detail: detail), at: now)
+    }
+
+    /// A guest failed by itself (its exit, results missing, no launch, a timeout of its own):
+    /// an essential guest's failure decides the run and stops the others at once; a failure
+    /// of a guest that is not essential is recorded, the guest stopped, and the run goes on.
+    mutating func failed(_ guest: Int, _ failure: GuestState.Failure, at now: Double) {
+        if guests[guest].guest.essential {
+            guard decisive == nil else { return }
+            decisive = (guest, failure)
+            if several, stopCause == nil, guests.contains(where: { !$0.isGone }) {
+                stopDetail = prefix(guest) + "\(failure.label): \(failure.detail)"
+                beginStop(.guestFailed, at: now, guest: guest)
+            }
+            return
+        }
+        guests[guest].failure = failure
+        let dropped = guests[guest].missing.sorted()
+        guests[guest].missing = []
+        record("guest-failed", tagged(guest, [
+            "outcome": .string(failure.outcome.rawValue), "detail": .string("\(failure.label): \(failure.detail)"),
+            "essential": false, "results_no_longer_required": .array(dropped.map { .string($0) }),
+        ]))
+        options.logger.info("\(called(guest)) failed (\(failure.label): \(failure.detail)); it is not essential, the run goes on")
+        if !guests[guest].isGone && !guests[guest].stopRequested {
+            record("guest-stopping", tagged(guest, ["cause": .string(failure.outcome.rawValue)]))
+            requestStop(guest, at: now)
+        }
+        checkFinishing(at: now)
+    }
+
+    private mutating func exited(_ guest: Int, _ exit: GuestExit, at now: Double) {
+        guests[guest].exit = exit
+        var fields = exit.fields
+        if let step = guests[guest].stop.step {
+            fields["during_stop_step"] = .string(step.name)
+            fields["stopping_for"] = .double(rounded(now - guests[guest].stop.began))
+        }
+        record("guest-exited", tagged(guest, fields))
+        guests[guest].stopNote = guests[guest].stopText(exit, at: now)
+        if stopCause == nil, !guests[guest].stopRequested {
+            let verdict = guests[guest].judge(exit, after: now)
+            if verdict.outcome != .completed {
+                failed(guest, GuestState.Failure(outcome: verdict.outcome, label: verdict.label, detail: verdict.detail), at: now)
+            }
+        }
+        ended(guest, description: exit.description, at: now)
+    }
+
+    /// A guest is gone: plug-ins are told, and once every guest is gone the run's outcome is decided.
+    private mutating func ended(_ guest: Int, description: String, at now: Double) {
+        let allGone = guests.allSatisfy(\.isGone)
+        if allGone { announce(.guestExited) }
+        announceGuest(guests[guest].name, .exited(description: description))
+        if allGone { decideOutcome(at: now) }
     }
 
     /// The guest started over (VCD's reboot event); past `--max-reboots` that ends the run.
-    private mutating func rebooted(via: String, detail: String, at now: Double) {
-        reboots += 1
-        record("reboot", ["via": .string(via), "detail": .string(detail), "count": .int(Int64(reboots))])
-        options.logger.info("the guest rebooted (\(via): \(detail)); \(reboots) of \(job.maxReboots) allowed")
+    private mutating func rebooted(_ guest: Int, via: String, detail: String, at now: Double) {
+        guests[guest].reboots += 1
+        let reboots = guests[guest].reboots
+        record("reboot", tagged(guest, ["via": .string(via), "detail": .string(detail), "count": .int(Int64(reboots))]))
+        options.logger.info("the \(called(guest)) rebooted (\(via): \(detail)); \(reboots) of \(job.maxReboots) allowed")
         guard reboots > job.maxReboots, stopCause == nil else { return }
-        stopDetail = "\(reboots) reboot\(reboots == 1 ? "" : "s"), \(job.maxReboots) allowed (last seen by \(via))"
-        beginStop(.rebootLoop, at: now)
+        stopDetail = prefix(guest) + "\(reboots) reboot\(reboots == 1 ? "" : "s"), \(job.maxReboots) allowed (last seen by \(via))"
+        beginStop(.rebootLoop, at: now, guest: guest)
     }
 
-    /// The stop command to start, once.
-    mutating func takeStopCommand() -> [String]? {
-        defer { pendingStopCommand = nil }
-        return pendingStopCommand
-    }
-
-    private mutating func beginStop(_ cause: Watchdog.Cause, at now: Double) {
-        stopCause = cause
-        var fields: [String: JSONValue] = ["cause": .string(cause.rawValue)]
-        switch cause {
-        case .startupTimeout:
-            stopDetail = "no ping within \(durationText(job.timeouts.startup))"
-        case .activityTimeout:
-            stopDetail = "no request for \(durationText(job.timeouts.activity))"
-        case .totalTimeout:
-            stopDetail = "the run took longer than \(durationText(watchdog.totalDeadline))"
-        case .shutdownTimeout:
-            stopDetail = "the guest did not exit within \(durationText(job.timeouts.shutdown)) of its last required result"
-        case .interrupted, .consoleFail, .rebootLoop, .pluginFinished, .pluginFailed:
-            break
-        }
-        if let endedBy { fields["plugin"] = .string(endedBy) }
-        if let last = activity.last {
-            fields["last_request"] = .string(last.description)
-            fields["last_request_time"] = .double(rounded(last.time))
-            if cause == .activityTimeout { stopDetail += " (last: \(last.description) at \(wallClock(ofRunTime: last.time)))" }
-        }
-        fields["detail"] = .string(stopDetail)
-        record("stop-requested", fields)
-        options.logger.info("stopping the guest: \(cause.rawValue.replacingOccurrences(of: "-", with: " ")): \(stopDetail)")
-        announce(.stopping(cause: cause.rawValue))
-        if pid != nil { takeStep(stop.begin(at: now)) }
-    }
-
-    private mutating func takeStep(_ step: StopSequence.Step) {
-        guard let pid else { return }
-        switch step {
-        case .stopCommand(let index):
-            pendingStopCommand = job.stopCommands[index]
-            record("stop-step", [
-                "step": .string(step.name), "index": .int(Int64(index)),
-                "argv": .array(job.stopCommands[index].map { .string(redact($0)) }),
-            ])
-        case .terminate:
-            let delivered = Reaper.signalGroup(pid, SIGTERM)
-            record("stop-step", ["step": .string(step.name), "process_group": .int(Int64(pid)), "delivered": .bool(delivered)])
-        case .kill:
-            let delivered = Reaper.signalGroup(pid, SIGKILL)
-            record("stop-step", ["step": .string(step.name), "process_group": .int(Int64(pid)), "delivered": .bool(delivered)])
-        }
-    }
-
-    /// How the guest's end relates to the stop under way, claiming no more than is known: a
-    /// guest that exits while a stop command runs (or after it failed) may have ended by itself.
-    private func stopText(_ exit: GuestExit, at now: Double) -> String {
-        guard let step = stop.step else { return "" }
-        let into = durationText(now - stop.began)
-        switch step {
-        case .stopCommand(let index):
-            let number = job.stopCommands.count > 1 ? " \(index + 1)" : ""
-            switch stopCommandEnded[index] {
-            case "exited(0)"?: return "; the guest exited \(into) into the stop, after stop command\(number) was sent"
-            case let status?: return "; the guest exited by itself \(into) into the stop (stop command\(number) ended \(status))"
-            case nil: return "; the guest exited by itself \(into) into the stop, before stop command\(number) finished"
-            }
-        case .terminate, .kill:
-            let signal = step == .kill ? SIGKILL : SIGTERM
-            if exit == .signalled(signal) { return "; stopped by \(step.name) after \(into)" }
-            return "; the guest exited (\(exit.description)) \(into) into the stop, after \(step.name)"
-        }
-    }
-
-    private mutating func decideOutcome(_ exit: GuestExit, at now: Double) {
-        let stoppedBy = stopText(exit, at: now)
-        switch stopCause {
-        case .startupTimeout?: finish(.startupTimeout, "startup timeout: \(stopDetail)\(stoppedBy)")
-        case .activityTimeout?: finish(.activityTimeout, "activity timeout: \(stopDetail)\(stoppedBy)")
-        case .totalTimeout?: finish(.totalTimeout, "total timeout: \(stopDetail)\(stoppedBy)")
-        case .interrupted?: finish(.interrupted, "interrupted: \(stopDetail)\(stoppedBy)")
-        case .consoleFail?: finish(.consoleFail, "console fail: \(stopDetail)\(stoppedBy)")
-        case .rebootLoop?: finish(.rebootLoop, "reboot loop: \(stopDetail)\(stoppedBy)")
-        case .pluginFailed?: finish(.pluginFailed, "plugin failed: \(stopDetail)\(stoppedBy)")
-        case .pluginFinished?:
-            if missing.isEmpty {
-                finish(.completed, "completed: \(stopDetail)\(stoppedBy)")
-            } else {
-                finish(.resultsMissing, "results missing: \(missing.sorted().joined(separator: ", ")); \(stopDetail)\(stoppedBy)")
-            }
-        case .shutdownTimeout?:
-            if missing.isEmpty {
-                finish(.completed, "completed: every required result in; \(stopDetail)\(stoppedBy)")
-            } else {
-                finish(.shutdownTimeout, "shutdown timeout: \(stopDetail)\(stoppedBy)")
-            }
-        case nil:
-            switch exit {
-            case .exited(0) where missing.isEmpty:
-                finish(.completed, "completed: guest exited 0 after \(durationText(now))")
-            case .exited(0):
-                finish(.resultsMissing, "results missing: \(missing.sorted().joined(separator: ", ")) (guest exited 0)")
-            case .exited(let code):
-                finish(.guestFailed, "guest failed: exit status \(code)")
-            case .signalled:
-                finish(.guestCrashed, "guest crashed: \(exit.description)")
-            case .unknown where missing.isEmpty:
-                finish(.completed, "completed: every required result in; the guest's \(exit.description)")
-            case .unknown:
-                finish(.resultsMissing, "results missing: \(missing.sorted().joined(separator: ", ")); the guest's \(exit.description)")
-            }
-        }
-    }
-
-    private mutating func finish(_ outcome: Outcome, _ line: String) {
+    mutating func finish(_ outcome: Outcome, _ line: String, guest: Int? = nil) {
         self.outcome = outcome
         self.line = line
+        outcomeGuest = guest.flatMap { several ? guests[$0].name : nil }
         isDone = true
     }
 
-    /// After the guest is gone: nothing of it may outlive the run.
-    func sweep() {
-        guard let pid else { return }
-        if Reaper.signalGroup(pid, SIGKILL) {
-            record("leftovers-killed", ["process_group": .int(Int64(pid))])
-        }
-        if options.adoptOrphans {
-            let ended = Reaper.endAdoptedOrphans()
-            if !ended.isEmpty { record("orphans-killed", ["pids": .array(ended.map { .int(Int64($0)) })]) }
-        }
-    }
-
-    func recordOutcome() async throws {
-        let outcome = outcome ?? .completed
-        try await journal.appendDurably(source: "host", kind: "outcome", fields: [
-            "outcome": .string(outcome.rawValue), "exit_code": .int(Int64(outcome.exitCode)), "line": .string(line),
-            "requests": .int(activity.counters.requests), "bytes_in": .int(activity.counters.bytesIn),
-            "bytes_out": .int(activity.counters.bytesOut),
-            "journal_fsyncs": .int(Int64(journal.syncStatistics.syncs)),
-            "journal_durable_records": .int(Int64(journal.syncStatistics.durableRecords)),
-        ])
-    }
-
-    private func record(_ kind: String, _ fields: [String: JSONValue]) {
+    func record(_ kind: String, _ fields: [String: JSONValue]) {
         journal.append(source: "host", kind: kind, fields: fields)
     }
 
-    private func wallClock(ofRunTime time: Double) -> String {
+    func wallClock(ofRunTime time: Double) -> String {
         let date = Date().addingTimeInterval(time - clock.elapsed)
         let formatter = DateFormatter()
         formatter.dateFormat = "HH:mm:ss"

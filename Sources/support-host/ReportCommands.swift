@@ -86,8 +86,10 @@ enum ReportText {
             lines.append("outcome:  \(outcome)")
         }
         if let line = report["line"]?.stringValue { lines.append("          \(line)") }
-        if let command = report["command"]?.arrayValue { lines.append("command:  \(command.compactMap(\.stringValue).joined(separator: " "))") }
-        if let guest = report["guest"]?.objectValue, let pid = guest["pid"]?.intValue {
+        if let command = report["command"]?.arrayValue, !command.isEmpty { lines.append("command:  \(command.compactMap(\.stringValue).joined(separator: " "))") }
+        if let guests = report["guests"]?.arrayValue {
+            lines += guests.map(guestLine)
+        } else if let guest = report["guest"]?.objectValue, let pid = guest["pid"]?.intValue {
             let end = guest["exit_status"].map { "exit status \($0.intValue ?? -1)" } ?? guest["signal_name"]?.stringValue ?? "end unknown"
             lines.append("guest:    pid \(pid), \(end)")
         } else {
@@ -95,7 +97,9 @@ enum ReportText {
         }
         let timeline = report["timeline"]?.arrayValue ?? []
         let event = { (name: String) in timeline.first { $0["event"]?.stringValue == name } }
-        if let started = event("guest-started") {
+        if report["guests"] != nil {
+            // Each guest's start is on its own line above.
+        } else if let started = event("guest-started") {
             lines.append("started:  yes, first ping \(started["after"]?.doubleValue.map { String(format: "%.2f s", $0) } ?? "?") after launch")
         } else if let late = event("late-ping") {
             lines.append("started:  no (a ping came \(late["after"]?.doubleValue.map { String(format: "%.2f s", $0) } ?? "?") after launch, during the stop: too late)")
@@ -105,7 +109,7 @@ enum ReportText {
         lines.append("timeline:")
         for item in report["timeline"]?.arrayValue ?? [] {
             let time = String(format: "%8.3f", item["time"]?.doubleValue ?? 0)
-            let detail = ["pid", "path", "cause", "step", "exit_status", "signal_name", "outcome", "url", "detail"]
+            let detail = ["guest", "pid", "path", "cause", "step", "exit_status", "signal_name", "outcome", "url", "detail"]
                 .compactMap { key in item[key].map { "\(key)=\(describe($0))" } }.joined(separator: " ")
             lines.append("  \(time)s  \(item["event"]?.stringValue ?? "?")  \(detail)")
         }
@@ -162,12 +166,24 @@ enum ReportText {
         if total > 0 {
             lines.append("requests answered with an error: \(total)" + (total > refused.count ? " (the first \(refused.count) below)" : ""))
             for request in refused {
-                let head = "  \(request["method"]?.stringValue ?? "?") \(request["path"]?.stringValue ?? "?") → \(request["status"]?.intValue ?? 0)"
+                let head = "  " + (request["guest"]?.stringValue.map { "[\($0)] " } ?? "") + "\(request["method"]?.stringValue ?? "?") \(request["path"]?.stringValue ?? "?") → \(request["status"]?.intValue ?? 0)"
                 let why = request["hint"]?.stringValue ?? request["reason"]?.stringValue
                 lines.append(head + (why.map { ": \($0)" } ?? ""))
             }
         }
         let completed = report["outcome"]?.stringValue == Outcome.completed.rawValue
+        for guest in report["guests"]?.arrayValue ?? [] where !completed && guest["pid"] != nil {
+            let console = guest["console_tail"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let name = guest["name"]?.stringValue ?? "?"
+            let path = guest["console_log"]?.stringValue ?? "console-\(name).log"
+            guard !console.isEmpty else {
+                lines.append("guest \(name)'s console (\(path)) is empty")
+                continue
+            }
+            let shown = console.suffix(consoleLines)
+            lines.append("guest \(name)'s console, last \(plural(shown.count, "line")) (all of it in \(path)):")
+            lines += shown.map { "  | \($0)" }
+        }
         let console = report["console_tail"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if !completed, report["guest"]?["pid"] != nil {
             let path = report["console_log"]?.stringValue ?? "console.log"
@@ -180,6 +196,19 @@ enum ReportText {
             }
         }
         return lines
+    }
+
+    /// One guest of a run of several: its name, role, pid, start and end.
+    private static func guestLine(_ guest: JSONValue) -> String {
+        var words = ["guest \(guest["name"]?.stringValue ?? "?"):"]
+        if let role = guest["role"]?.stringValue { words.append("role \(role),") }
+        if guest["essential"] == false { words.append("not essential,") }
+        if let pid = guest["pid"]?.intValue { words.append("pid \(pid),") } else { words.append("not launched,") }
+        if let after = guest["started_after"]?.doubleValue { words.append(String(format: "started after %.2f s,", after)) } else { words.append("no ping,") }
+        let exit = guest["exit"]
+        words.append(exit?["exit_status"]?.intValue.map { "exit status \($0)" } ?? exit?["signal_name"]?.stringValue ?? (exit == nil ? "still running" : "end unknown"))
+        if let failed = guest["failed"]?.stringValue { words.append("(failed: \(failed))") }
+        return words.joined(separator: " ")
     }
 
     /// A failed step's `not ok` lines (with diagnostics) and the end of its stderr.

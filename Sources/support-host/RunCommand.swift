@@ -81,9 +81,25 @@ struct RunCommand: AsyncParsableCommand {
             }
             try await resumeRun(RunDirectory(url: URL(fileURLWithPath: resume)))
         }
+        var prepared: JobSettings
+        do throws(JobError) {
+            prepared = try settings()
+        } catch {
+            throw fail("bad job: \(error)", code: Outcome.badJobExitCode)
+        }
+        // Guests given by kind (local, qemu:ARCH) are planned and given their commands first.
+        let kinds: GuestKinds
+        do {
+            kinds = try await GuestKinds.prepare(&prepared)
+        } catch let error as JobError {
+            throw fail("bad job: \(error)", code: Outcome.badJobExitCode)
+        } catch {
+            throw fail("bad job: \(error)", code: Outcome.badJobExitCode)
+        }
+        defer { kinds.remove() }
         let job: Job
         do throws(JobError) {
-            job = try Job(try settings())
+            job = try Job(prepared)
         } catch {
             throw fail("bad job: \(error)", code: Outcome.badJobExitCode)
         }
@@ -94,6 +110,7 @@ struct RunCommand: AsyncParsableCommand {
         options.groupCommit = !noGroupCommit
         options.logger = console.logger(level: quiet ? .warning : verbose ? .debug : .info)
         if !quiet { options.status = { console.status($0) } }
+        options.prepareGuestLaunch = { guest, address in try await kinds.prepareLaunch(guest: guest, address: address) }
         do {
             let summary = try await SupportHostRun.execute(job, options: options)
             console.endStatus()

@@ -25,8 +25,10 @@ public final class PingPlugin: Plugin {
         let bootID = request.header("X-Boot-Id").map { String($0.prefix(64)) }
         var fields: [String: JSONValue] = [:]
         if let bootID { fields["boot_id"] = .string(bootID) }
+        let guest = context.configuration.tag(request.guest)
+        if let guest { fields["guest"] = .string(guest) }
         context.record("ping", fields)
-        context.notify(.guestPinged(bootID: bootID))
+        context.notify(.guestPinged(bootID: bootID, guest: guest))
         return .text(200, "SupportHost ready\n")
     }
 

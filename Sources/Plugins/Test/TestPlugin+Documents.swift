@@ -27,8 +27,10 @@ extension TestPlugin {
         }
         switch document {
         case .report(let summary):
-            try await context.recordDurably("result-summary", ["path": .string(result.path), "pita_report": summary.json])
-            state.withLock { $0.summaries[result.path] = summary.json }
+            var fields: [String: JSONValue] = ["path": .string(result.path), "pita_report": summary.json]
+            if let guest = result.guest { fields["guest"] = .string(guest) }
+            try await context.recordDurably("result-summary", fields)
+            state.withLock { $0.summaries[result.key] = summary.json }
             return ["pita_report": summary.json]
         case .guest(let platforms):
             var answers: [JSONValue] = []

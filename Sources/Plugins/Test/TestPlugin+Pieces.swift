@@ -9,8 +9,9 @@ extension TestPlugin {
     /// One piece of a resumable upload (`Content-Range: bytes FIRST-LAST/TOTAL`): written at
     /// its offset into `results/.partial-<name>.pieces`, synced and journaled before the 202;
     /// the piece that completes the file moves it into place and answers 201.
-    func storePiece(_ request: GuestRequest, range: ContentRange, body: RequestBody) async throws -> Reply {
+    func storePiece(_ request: GuestRequest, place: ResultPlace, range: ContentRange, body: RequestBody) async throws -> Reply {
         let path = request.path
+        let key = place.key
         let limit = context.configuration.maxResultSize
         guard range.total <= limit else {
             throw GuestError(413, "result of \(range.total) bytes is over the limit of \(limit) bytes")
@@ -20,11 +21,11 @@ extension TestPlugin {
         }
         let fileName = ResultNames.fileName(for: path)
         let claim = state.withLock { state -> Claim in
-            if let stored = state.stored[path] { return .complete(stored) }
-            if state.busy.contains(path) { return .busy }
-            if let partial = state.partial[path], partial.total != range.total { return .otherTotal(partial.total) }
-            state.busy.insert(path)
-            return .claimed(state.partial[path] ?? PartialUpload(total: range.total, file: ".partial-\(fileName).pieces"))
+            if let stored = state.stored[key] { return .complete(stored) }
+            if state.busy.contains(key) { return .busy }
+            if let partial = state.partial[key], partial.total != range.total { return .otherTotal(partial.total) }
+            state.busy.insert(key)
+            return .claimed(state.partial[key] ?? PartialUpload(total: range.total, file: place.folder + ".partial-\(fileName).pieces"))
         }
         var upload: PartialUpload
         switch claim {
@@ -38,7 +39,8 @@ extension TestPlugin {
         case .claimed(let partial):
             upload = partial
         }
-        defer { state.withLock { _ = $0.busy.remove(path) } }
+        defer { state.withLock { _ = $0.busy.remove(key) } }
+        _ = try directory(of: place)
 
         guard upload.ranges.countAfterInserting(range.range) <= Self.maxRanges else {
             throw GuestError(413, "\(path) has too many separate pieces (at most \(Self.maxRanges) ranges)")
@@ -59,12 +61,14 @@ extension TestPlugin {
         }
         upload.ranges.insert(range.range)
         upload.pieces += 1
-        try await context.recordDurably("piece-stored", [
+        var pieceFields: [String: JSONValue] = [
             "path": .string(path), "first": .int(range.first), "last": .int(range.last), "total": .int(range.total),
             "partial": .string(upload.file),
-        ])
+        ]
+        if let guest = place.guest { pieceFields["guest"] = .string(guest) }
+        try await context.recordDurably("piece-stored", pieceFields)
         let updated = upload
-        state.withLock { $0.partial[path] = updated }
+        state.withLock { $0.partial[key] = updated }
         guard upload.ranges.covers(total: upload.total) else {
             var answer = upload.fields
             answer["path"] = .string(path)
@@ -73,7 +77,7 @@ extension TestPlugin {
                 ("X-Total-Length", String(upload.total)),
             ], body: .bytes(JSONValue.object(answer).encoded(pretty: false) + Data("\n".utf8)))
         }
-        return try await complete(upload, file: file, path: path, fileName: fileName)
+        return try await complete(upload, file: file, place: place, fileName: fileName)
     }
 
     private enum Claim {
@@ -105,9 +109,11 @@ extension TestPlugin {
     }
 
     /// The last piece is in: hash the whole file, move it into place, journal it, answer 201.
-    private func complete(_ upload: PartialUpload, file: PieceFile, path: String, fileName: String) async throws -> Reply {
+    private func complete(_ upload: PartialUpload, file: PieceFile, place: ResultPlace, fileName: String) async throws -> Reply {
         let digest = try file.digest()
-        let result = StoredResult(path: path, file: "results/" + fileName, size: upload.total, sha256: digest, pieces: upload.pieces)
+        var result = StoredResult(
+            path: place.path, file: "results/" + place.folder + fileName, size: upload.total, sha256: digest, pieces: upload.pieces)
+        result.guest = place.guest
         var head = Data()
         if upload.total > 0 {
             // Only the first bytes, to tell XML from anything else.
@@ -115,11 +121,11 @@ extension TestPlugin {
             head = (try? probe?.read(upToCount: 64)) ?? Data()
             try? probe?.close()
         }
-        state.withLock { $0.stored[path] = result }
-        let directory = context.resultsDirectory
+        state.withLock { $0.stored[place.key] = result }
+        let directory = try directory(of: place)
         guard rename(file.url.path, directory.appendingPathComponent(fileName).path) == 0 else {
             let failure = POSIXFailure("rename \(file.url.path)", errno)
-            state.withLock { _ = $0.stored.removeValue(forKey: path) }
+            state.withLock { _ = $0.stored.removeValue(forKey: place.key) }
             throw failure
         }
         FileIO.syncDirectory(directory)

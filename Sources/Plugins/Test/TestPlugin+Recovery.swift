@@ -35,7 +35,10 @@ extension TestPlugin {
             checked.append(.object(item))
         }
         var sections: [String: JSONValue] = ["results": .array(checked)]
-        let removed = Self.removeUnacknowledged(in: directory.appendingPathComponent("results"))
+        let resultsFolder = directory.appendingPathComponent("results")
+        let guestFolders = context.configuration.guests.count > 1 ? context.configuration.guests.map(\.name) : []
+        let removed = Self.removeUnacknowledged(in: resultsFolder)
+            + guestFolders.flatMap { guest in Self.removeUnacknowledged(in: resultsFolder.appendingPathComponent(guest)).map { "\(guest)/\($0)" } }
         if !removed.isEmpty { sections["removed_incomplete_uploads"] = .array(removed.map { .string($0) }) }
         return sections
     }
@@ -62,11 +65,12 @@ extension TestPlugin {
         return restored
     }
 
-    /// `results/NAME` with a plain name: a record can never make `recover` write elsewhere.
+    /// `results/NAME` or `results/GUEST/NAME` with plain names: a record can never make
+    /// `recover` write elsewhere.
     static func isResultFile(_ file: String) -> Bool {
         guard file.hasPrefix("results/") else { return false }
-        let name = file.dropFirst("results/".count)
-        return !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
+        let parts = file.dropFirst("results/".count).split(separator: "/", omittingEmptySubsequences: false)
+        return (1...2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") }
     }
 
     /// Temporary files of whole uploads that never completed (`ResultWriter`'s `.partial-…`;

@@ -26,18 +26,19 @@ public final class TestPlugin: Plugin {
         guard request.method == "PUT" else {
             throw GuestError(405, "result files are sent with PUT, not \(request.method)")
         }
+        let place = try place(of: request)
         if let header = request.header("content-range") {
-            return try await storePiece(request, range: try ContentRange(header: header), body: body)
+            return try await storePiece(request, place: place, range: try ContentRange(header: header), body: body)
         }
-        return try await storeWhole(request, body: body)
+        return try await storeWhole(request, place: place, body: body)
     }
 
-    private func storeWhole(_ request: GuestRequest, body: RequestBody) async throws -> Reply {
+    private func storeWhole(_ request: GuestRequest, place: ResultPlace, body: RequestBody) async throws -> Reply {
         let limit = context.configuration.maxResultSize
         if let announced = body.expectedLength, announced > limit {
             throw GuestError(413, "result of \(announced) bytes is over the limit of \(limit) bytes")
         }
-        var writer = try ResultWriter(directory: context.resultsDirectory)
+        var writer = try ResultWriter(directory: try directory(of: place))
         do {
             for try await chunk in body {
                 guard writer.size + Int64(chunk.count) <= limit else {
@@ -54,11 +55,12 @@ public final class TestPlugin: Plugin {
         }
         let digest = writer.digest
         let fileName = ResultNames.fileName(for: request.path)
-        let result = StoredResult(path: request.path, file: "results/" + fileName, size: writer.size, sha256: digest)
+        var result = StoredResult(path: request.path, file: "results/" + place.folder + fileName, size: writer.size, sha256: digest)
+        result.guest = place.guest
         // Claim the path before renaming, so two uploads racing to it cannot both store.
         let earlier = state.withLock { state -> StoredResult? in
-            if let earlier = state.stored[request.path] { return earlier }
-            state.stored[request.path] = result
+            if let earlier = state.stored[place.key] { return earlier }
+            state.stored[place.key] = result
             return nil
         }
         if let earlier {
@@ -68,7 +70,7 @@ public final class TestPlugin: Plugin {
         do {
             if writer.inlineBytes != nil { try writer.commitInline(as: fileName) } else { try await writer.commit(as: fileName) }
         } catch {
-            state.withLock { _ = $0.stored.removeValue(forKey: request.path) }
+            state.withLock { _ = $0.stored.removeValue(forKey: place.key) }
             writer.discard()
             throw error
         }
@@ -94,11 +96,11 @@ public final class TestPlugin: Plugin {
         if let inline { fields[Self.inlineResultField] = .string(inline.base64EncodedString()) }
         try await context.recordDurably("result-stored", fields)
         state.withLock { state in
-            if let partial = state.partial.removeValue(forKey: result.path), "results/" + partial.file != result.file {
+            if let partial = state.partial.removeValue(forKey: result.key), "results/" + partial.file != result.file {
                 unlink(context.resultsDirectory.appendingPathComponent(partial.file).path)
             }
         }
-        context.notify(.resultStored(path: result.path, file: result.file, size: result.size, sha256: result.sha256))
+        context.notify(.resultStored(path: result.path, file: result.file, size: result.size, sha256: result.sha256, guest: result.guest))
         var answer = result.fields
         answer.merge(try await readDocument(result, head: head)) { current, _ in current }
         return .json(201, .object(answer))
@@ -110,7 +112,8 @@ public final class TestPlugin: Plugin {
         guard request.method == "HEAD" else {
             throw GuestError(405, "result files are not served back; HEAD \(request.path) tells what has arrived")
         }
-        let (stored, partial) = state.withLock { ($0.stored[request.path], $0.partial[request.path]) }
+        let key = try place(of: request).key
+        let (stored, partial) = state.withLock { ($0.stored[key], $0.partial[key]) }
         if let stored {
             return Reply(status: 200, headers: [
                 ("X-Upload-Complete", "yes"), ("X-Total-Length", String(stored.size)),
@@ -132,23 +135,24 @@ public final class TestPlugin: Plugin {
         case "result-stored":
             guard let result = StoredResult(entry) else { return }
             state.withLock {
-                $0.stored[result.path] = result
-                $0.partial[result.path] = nil
+                $0.stored[result.key] = result
+                $0.partial[result.key] = nil
             }
         case "piece-stored":
             guard let path = fields["path"]?.stringValue, let first = fields["first"]?.intValue,
                 let last = fields["last"]?.intValue, let total = fields["total"]?.intValue, first <= last,
                 let file = fields["partial"]?.stringValue
             else { return }
+            let key = ResultPlace.key(guest: fields["guest"]?.stringValue, path: path)
             state.withLock { state in
-                var upload = state.partial[path] ?? PartialUpload(total: total, file: file)
+                var upload = state.partial[key] ?? PartialUpload(total: total, file: file)
                 upload.ranges.insert(first...last)
                 upload.pieces += 1
-                state.partial[path] = upload
+                state.partial[key] = upload
             }
         case "result-summary":
             guard let path = fields["path"]?.stringValue, let summary = fields["pita_report"] else { return }
-            state.withLock { $0.summaries[path] = summary }
+            state.withLock { $0.summaries[ResultPlace.key(guest: fields["guest"]?.stringValue, path: path)] = summary }
         case "platform":
             guard let platform = Platform(fields: fields) else { return }
             state.withLock { $0.platforms.insert(platform, fields: fields) }
@@ -159,14 +163,16 @@ public final class TestPlugin: Plugin {
 
     public func report() -> [String: JSONValue] {
         state.withLock { state in
-            let results = state.stored.values.sorted { $0.path < $1.path }.map { result -> JSONValue in
+            let results = state.stored.values.sorted { ($0.guest ?? "", $0.path) < ($1.guest ?? "", $1.path) }.map { result -> JSONValue in
                 var fields = result.fields
-                if let summary = state.summaries[result.path] { fields["pita_report"] = summary }
+                if let summary = state.summaries[result.key] { fields["pita_report"] = summary }
                 return .object(fields)
             }
-            let partial = state.partial.sorted { $0.key < $1.key }.map { path, upload -> JSONValue in
+            let partial = state.partial.sorted { $0.key < $1.key }.map { key, upload -> JSONValue in
                 var fields = upload.fields
+                let (guest, path) = ResultPlace.split(key)
                 fields["path"] = .string(path)
+                if let guest { fields["guest"] = .string(guest) }
                 fields["pieces"] = .int(upload.pieces)
                 return .object(fields)
             }

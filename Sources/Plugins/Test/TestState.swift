@@ -23,6 +23,11 @@ struct StoredResult: Sendable {
     var time: Double?
     /// How many pieces it came in (nil for a single PUT).
     var pieces: Int64?
+    /// The guest whose result it is, in a run of several guests.
+    var guest: String?
+
+    /// Its key in the plug-in's state.
+    var key: String { ResultPlace.key(guest: guest, path: path) }
 
     init(path: String, file: String, size: Int64, sha256: String, pieces: Int64? = nil) {
         self.path = path
@@ -38,6 +43,7 @@ struct StoredResult: Sendable {
             let size = fields["size"]?.intValue, let sha = fields["sha256"]?.stringValue
         else { return nil }
         self.init(path: path, file: file, size: size, sha256: sha, pieces: fields["pieces"]?.intValue)
+        guest = fields["guest"]?.stringValue
         time = entry.time
     }
 
@@ -45,6 +51,7 @@ struct StoredResult: Sendable {
         var fields: [String: JSONValue] = ["path": .string(path), "file": .string(file), "size": .int(size), "sha256": .string(sha256)]
         if let time { fields["time"] = .double(time) }
         if let pieces { fields["pieces"] = .int(pieces) }
+        if let guest { fields["guest"] = .string(guest) }
         return fields
     }
 }

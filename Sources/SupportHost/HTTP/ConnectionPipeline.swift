@@ -26,7 +26,7 @@ enum ConnectionPipeline {
         try pipeline.configureHTTPServerPipeline(
             withErrorHandling: false, withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
         try pipeline.addHandlers([
-            TokenCheckHandler(token: services.token, clock: services.clock),
+            TokenCheckHandler(tokens: services.tokens, guests: services.guests, clock: services.clock),
             RoutingHandler(
                 router: services.router, activity: services.activity, answered: services.answered,
                 maxRequestLine: limits.maxRequestLine),

@@ -24,6 +24,8 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var inputClosed = false
     /// A reply has been handed to the writer and is not out yet.
     private var replyInFlight = false
+    /// The guest of the request whose body is arriving: its bytes are its activity.
+    private var bodyGuest = GuestDescription.defaultName
 
     init(services: ServerServices) {
         self.services = services
@@ -36,9 +38,10 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let request):
+            bodyGuest = request.record.guest
             perform(machine.receivedHead(request), context: context)
         case .body(let buffer):
-            services.activity.bytes(in: buffer.readableBytes)
+            services.activity.bytes(in: buffer.readableBytes, guest: bodyGuest)
             if case .yieldBody = machine.receivedBody(bytes: buffer.readableBytes), let source {
                 if source.yield(Data(buffer.readableBytesView)) == .stopProducing { readPaused = true }
             }

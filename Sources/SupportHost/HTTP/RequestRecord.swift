@@ -15,6 +15,10 @@ struct RequestRecord {
     var bytesOut: Int64 = 0
     var reason: String?
     var requestID: String?
+    /// The guest whose token the request carried (the first guest's name when none was needed).
+    var guest = GuestDescription.defaultName
+    /// The record names the guest: the run has several.
+    var tagsGuest = false
 
     var announcedLength: Int64? { head.headers.first(name: "content-length").flatMap { Int64($0) } }
 
@@ -40,6 +44,10 @@ struct RequestRecord {
         JSONWriter.writeInteger(bytesOut, to: &out)
         out += #","duration":"#.utf8
         JSONWriter.writeDouble(((now - started) * 1e6).rounded() / 1e6, to: &out)
+        if tagsGuest {
+            out += #","guest":"#.utf8
+            JSONWriter.writeString(guest, to: &out)
+        }
         out += #","method":"#.utf8
         JSONWriter.writeString(head.method.rawValue, to: &out)
         out += #","path":"#.utf8

@@ -12,7 +12,7 @@ struct RequestRecorder: Sendable {
     func replySent(_ record: RequestRecord, failed: Bool) {
         var record = record
         if failed { record.note("client gone before the reply was sent") }
-        activity.bytes(out: Int(record.bytesOut))
+        activity.bytes(out: Int(record.bytesOut), guest: record.guest)
         journal.append(source: record.source, kind: "request", encodedFields: record.encodedFields(now: clock.elapsed))
     }
 

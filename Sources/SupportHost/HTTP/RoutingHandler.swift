@@ -35,7 +35,7 @@ final class RoutingHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard head.uri.utf8.count <= maxRequestLine else {
             return request.answer(.text(414, "request target too long\n"), reason: "request target longer than \(maxRequestLine) bytes")
         }
-        activity.request(head.method.rawValue, path)
+        activity.request(head.method.rawValue, path, guest: request.record.guest)
         guard let (route, subpath) = router.route(path) else {
             return request.answer(.text(404, "no plug-in answers \(path)\n"), reason: "no plug-in answers this path")
         }
@@ -44,7 +44,7 @@ final class RoutingHandler: ChannelInboundHandler, RemovableChannelHandler {
         let guestRequest = GuestRequest(
             method: head.method.rawValue, path: path, query: request.query, namespace: route.namespace, subpath: subpath,
             headers: head.headers.map { ($0.name, $0.value) },
-            contentLength: head.headers.first(name: "content-length").flatMap { Int64($0) })
+            contentLength: head.headers.first(name: "content-length").flatMap { Int64($0) }, guest: request.record.guest)
         switch head.method {
         case .GET, .HEAD:
             do {

@@ -5,7 +5,8 @@ import PluginAPI
 /// Lets only the guest in: takes `/t/TOKEN` off each request's path (or accepts
 /// `Authorization: Bearer TOKEN`) and tells `ConnectionAdmission` that this connection is the
 /// guest's. A request without the token is answered 403 at its end and touches nothing: no
-/// activity, no plug-in. With `--token none` every request is let in.
+/// activity, no plug-in. With `--token none` every request is let in. The token says which of
+/// the run's guests sent the request (`GuestTokens`); without one it is the first guest.
 ///
 /// From here on a request is a `RequestPart`: the head carries its record and the decisions.
 final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -14,13 +15,23 @@ final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     static let refusal = "this host serves its guest only: use the URL it was given, or Authorization: Bearer TOKEN\n"
 
-    private let token: RunToken?
+    private let tokens: GuestTokens?
     private let clock: RunClock
+    /// The guest of a request when there are no tokens (`--token none`).
+    private let firstGuest: String
+    /// Whether the journal's records name the guest (a run of several guests).
+    private let tagsGuest: Bool
     private var presented = false
 
-    init(token: RunToken?, clock: RunClock) {
-        self.token = token
+    init(tokens: GuestTokens?, guests: [String], clock: RunClock) {
+        self.tokens = tokens
         self.clock = clock
+        firstGuest = guests.first ?? GuestDescription.defaultName
+        tagsGuest = guests.count > 1
+    }
+
+    convenience init(token: RunToken?, clock: RunClock) {
+        self.init(tokens: token.map { GuestTokens(single: $0) }, guests: [GuestDescription.defaultName], clock: clock)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -36,10 +47,12 @@ final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func check(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> PendingRequest {
         var (path, query) = Self.split(head.uri)
-        if let token {
-            switch token.check(path: path, authorization: head.headers.first(name: "authorization")) {
-            case .allowed(let inner):
+        var guest = firstGuest
+        if let tokens {
+            switch tokens.check(path: path, authorization: head.headers.first(name: "authorization")) {
+            case .allowed(let inner, let sender):
                 path = inner
+                guest = sender
             case .refused(let recordedPath):
                 let request = PendingRequest(record: RequestRecord(head: head, path: recordedPath, started: clock.elapsed), query: query)
                 request.answer(.text(403, Self.refusal), reason: "no valid run token")
@@ -50,7 +63,10 @@ final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
             presented = true
             context.triggerUserOutboundEvent(ConnectionAdmission.TokenPresented(), promise: nil)
         }
-        return PendingRequest(record: RequestRecord(head: head, path: path, started: clock.elapsed), query: query)
+        var record = RequestRecord(head: head, path: path, started: clock.elapsed)
+        record.guest = guest
+        record.tagsGuest = tagsGuest
+        return PendingRequest(record: record, query: query)
     }
 
     /// Splits a request target into its path and query.

@@ -49,14 +49,33 @@ enum RunPage {
         body += stop(report["stop"])
         body += mirror(report)
 
-        body += "<h2>Console</h2>\n<pre id=\"console\" class=\"console\">"
-        body += view.console.map { HTML.escape($0) + "\n" }.joined()
-        body += "</pre>\n"
+        if let guests = report["guests"]?.arrayValue {
+            body += guestConsoles(guests)
+        } else {
+            body += "<h2>Console</h2>\n<pre id=\"console\" class=\"console\">"
+            body += view.console.map { HTML.escape($0) + "\n" }.joined()
+            body += "</pre>\n"
+        }
         if view.isLive {
             let events = "/events?\(query)&from=\(view.position.text)"
             body += "<p id=\"live\" class=\"live\" data-events=\"\(HTML.escape(events))\">live: following the run</p>\n"
         }
         return HTML.page(title: "Run \(view.id)", body: body, script: view.isLive)
+    }
+
+    /// A run of several guests: each guest's state and the last of its console (as of the
+    /// report; the live stream follows `console.log` of a run of one guest only).
+    static func guestConsoles(_ guests: [JSONValue]) -> String {
+        var body = "<h2>Guests</h2>\n"
+        for guest in guests {
+            let name = guest["name"]?.stringValue ?? "?"
+            var facts = [guest["role"]?.stringValue.map { "role \($0)" }, guest["essential"] == false ? "not essential" : nil]
+            if let failed = guest["failed"]?.stringValue { facts.append("failed: \(failed)") }
+            if let exit = guest["exit"]?.objectValue { facts.append(TimelineItem.detail(exit)) }
+            body += "<h3 class=\"guest\">\(HTML.escape(name))</h3>\n<p class=\"guest-facts\">\(HTML.escape(HTML.consoleText(facts.compactMap { $0 }.joined(separator: " · "))))</p>\n"
+            body += "<pre class=\"console\">" + (guest["console_tail"]?.arrayValue ?? []).compactMap(\.stringValue).map { HTML.escape(HTML.consoleText($0)) + "\n" }.joined() + "</pre>\n"
+        }
+        return body
     }
 
     static func timelineLine(_ item: TimelineItem) -> String {

@@ -8,8 +8,8 @@ struct TimelineItem {
     let event: String
     let detail: String
 
-    /// The fields worth a word on the line, in this order.
-    static let detailKeys = ["path", "step", "cause", "signal", "exit_status", "reason", "line", "url", "pid", "after"]
+    /// The fields worth a word on the line, in this order (`guest` only in a run of several).
+    static let detailKeys = ["guest", "path", "step", "cause", "signal", "exit_status", "reason", "line", "url", "pid", "after"]
 
     init(_ item: JSONValue) {
         time = item["time"]?.doubleValue ?? 0

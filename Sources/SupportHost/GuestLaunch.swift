@@ -1,0 +1,52 @@
+import Foundation
+import PluginAPI
+
+/// What one guest is launched with: its command line with the placeholders filled in, its
+/// environment, its console file and its address — each guest its own, since each has its
+/// own token.
+///
+/// Placeholders: `{url}` (`http://HOST:PORT/t/TOKEN`, this guest's token), `{host}`, `{port}`,
+/// `{guest}` (its name), and with `private_network` `{private_address}`, `{private_netdev}`
+/// and `{private_mac}`. Environment: `SUPPORT_HOST_URL`, `SUPPORT_HOST_HOST`,
+/// `SUPPORT_HOST_PORT`, `SUPPORT_HOST_TOKEN`, `SUPPORT_HOST_GUEST`, `SUPPORT_HOST_GUEST_ROLE`,
+/// `SUPPORT_HOST_PRIVATE_ADDRESS`.
+struct GuestLaunch: Sendable {
+    let argv: [String]
+    let environment: [String: String]
+    let console: URL
+    let address: GuestAddress
+    let privateNetwork: PrivateNetworkWiring?
+    /// Its address on the private network, if the run has one.
+    let privateAddress: String?
+
+    static func all(
+        job: Job, directory: RunDirectory, tokens: GuestTokens?, baseURL: String, port: Int, privateNetwork: PrivateNetworkWiring?
+    ) -> [GuestLaunch] {
+        let several = job.guests.count > 1
+        return job.guests.enumerated().map { index, guest in
+            let tokenPath = tokens?.token(of: guest.name).map(\.pathPrefix) ?? ""
+            let url = baseURL + tokenPath
+            var placeholders = ["{url}": url, "{host}": job.listenHost, "{port}": String(port), "{guest}": guest.name]
+            var environment = [
+                "SUPPORT_HOST_URL": url, "SUPPORT_HOST_HOST": job.listenHost, "SUPPORT_HOST_PORT": String(port),
+                "SUPPORT_HOST_GUEST": guest.name,
+            ]
+            if let token = tokens?.token(of: guest.name) { environment["SUPPORT_HOST_TOKEN"] = token.value }
+            if let role = guest.role { environment["SUPPORT_HOST_GUEST_ROLE"] = role }
+            let privateAddress = privateNetwork?.address(ofGuest: index + 1)
+            if let privateNetwork, let privateAddress {
+                placeholders["{private_address}"] = privateAddress
+                placeholders["{private_netdev}"] = privateNetwork.netdev
+                placeholders["{private_mac}"] = privateNetwork.mac(ofGuest: index + 1)
+                environment["SUPPORT_HOST_PRIVATE_ADDRESS"] = privateAddress
+            }
+            let argv = guest.command.map { argument in
+                placeholders.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+            }
+            return GuestLaunch(
+                argv: argv, environment: environment, console: directory.console(of: guest.name, several: several),
+                address: GuestAddress(url: url, host: job.listenHost, port: port, tokenPath: tokenPath),
+                privateNetwork: privateNetwork, privateAddress: privateAddress)
+        }
+    }
+}
