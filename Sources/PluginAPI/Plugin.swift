@@ -69,7 +69,9 @@ public protocol Plugin: AnyObject, Sendable {
     var namespaces: [Namespace] { get }
 
     /// Export hook: answers `GET` and `HEAD`. Runs on the server's event loop, so it must not
-    /// block beyond a `stat` or an `open`; the host sends a `.file` body with `sendfile`.
+    /// block beyond a `stat` or an `open`; the host sends a `.file` body with `sendfile`. A reply
+    /// that must wait for something (another guest, a long poll) is `Reply.later { … }`: the
+    /// host awaits it off the loop.
     func exportData(_ request: GuestRequest) throws -> Reply
 
     /// Import hook: receives a `PUT` or `POST` body as a stream of chunks. The body is never

@@ -5,11 +5,41 @@ public struct Reply: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: ReplyBody
+    /// Set by `Reply.later`: the host awaits it, off the event loop, for the reply it sends
+    /// instead of this one. `nil` for every reply given at once.
+    public var deferred: (@Sendable () async throws -> Reply)?
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: ReplyBody = .empty) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// A reply given later: the host runs `produce` off the event loop and sends what it returns
+    /// (or what it throws, as from any hook). This is how an export hook, which must not block,
+    /// answers a `GET` that waits for something; the connection keeps its order (a pipelined
+    /// request behind it is answered after it) and the request is journaled when its reply goes.
+    ///
+    /// ```swift
+    /// func exportData(_ request: GuestRequest) throws -> Reply {
+    ///     guard request.query.hasPrefix("wait=") else { return .text(200, now()) }
+    ///     return .later { try await self.waitForNews(seconds: 30) }
+    /// }
+    /// ```
+    ///
+    /// A host that did not await it would send this placeholder, a 500, rather than a made-up yes.
+    public static func later(_ produce: @escaping @Sendable () async throws -> Reply) -> Reply {
+        var placeholder = Reply.text(500, "a deferred reply was not awaited\n")
+        placeholder.deferred = produce
+        return placeholder
+    }
+
+    /// The reply to send: this one, or what its `deferred` closure gives (in turn awaited, if
+    /// that is deferred too). The host and `PluginTesting` call it; a plug-in seldom needs to.
+    public func resolved() async throws -> Reply {
+        var reply = self
+        while let produce = reply.deferred { reply = try await produce() }
+        return reply
     }
 
     /// A plain-text reply; a trailing newline is the caller's choice.

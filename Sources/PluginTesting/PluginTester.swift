@@ -63,11 +63,24 @@ public struct PluginTester<P: Plugin>: Sendable {
             contentLength: contentLength, guest: guest)
     }
 
-    /// `GET path` through the export hook, from `guest`.
+    /// `GET path` through the export hook, from `guest`. A `Reply.later` comes back as it is
+    /// (the hook returned at once, as it must); `getAwaited` awaits it as the host would.
     public func get(_ path: String, headers: [(name: String, value: String)] = [], guest: String = GuestDescription.defaultName)
         throws -> Reply
     {
         try plugin.exportData(try request("GET", path, headers: headers, guest: guest))
+    }
+
+    /// `GET path` through the export hook, from `guest`, and the reply the host would send: a
+    /// `Reply.later` is awaited (what its closure throws is thrown here, as from `post`).
+    ///
+    /// ```swift
+    /// async let event = tester.getAwaited("/sync/event/up?wait=60", guest: "client")
+    /// ```
+    public func getAwaited(
+        _ path: String, headers: [(name: String, value: String)] = [], guest: String = GuestDescription.defaultName
+    ) async throws -> Reply {
+        try await get(path, headers: headers, guest: guest).resolved()
     }
 
     /// `HEAD path` through the export hook, from `guest`.

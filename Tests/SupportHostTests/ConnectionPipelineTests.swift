@@ -121,4 +121,51 @@ struct ConnectionPipelineTests {
         #expect(record.field("status")?.intValue == 413)
         #expect(record.field("bytes_in")?.intValue == 3)
     }
+
+    /// Reads what the connection writes until `done` holds (a bounded number of writes).
+    static func replies(_ channel: NIOAsyncTestingChannel, until done: (String) -> Bool) async throws -> String {
+        var text = ""
+        for _ in 0..<100 where !done(text) {
+            let data = try await channel.waitForOutboundWrite(as: IOData.self)
+            if case .byteBuffer(let buffer) = data { text += String(buffer: buffer) }
+        }
+        return text
+    }
+
+    @Test func aLaterReplyKeepsThePipelinedRequestBehindItWaitingAndIsJournaled() async throws {
+        let fixture = try HTTPFixture()
+        let channel = try await Self.asyncConnection(fixture)
+        try await channel.writeInbound(ByteBuffer(string:
+            "GET \(Self.prefix)/later HTTP/1.1\r\nHost: x\r\n\r\n" + "GET \(Self.prefix)/hello HTTP/1.1\r\nHost: x\r\n\r\n"))
+        // The export hook has returned; its closure waits off the loop, and nothing is written.
+        for _ in 0..<2000 where !fixture.greeter.laterGate.isWaitedFor { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(fixture.greeter.laterGate.isWaitedFor)
+        #expect(try await channel.readOutbound(as: IOData.self) == nil, "the hello behind the later reply waits its turn")
+        fixture.greeter.laterGate.open()
+        let text = try await Self.replies(channel) { $0.contains("hello\n") }
+        #expect(Self.statuses(text) == ["200", "200"])
+        let later = try #require(text.range(of: "later\n"))
+        let hello = try #require(text.range(of: "hello\n"))
+        #expect(later.upperBound <= hello.lowerBound, "answered in the order asked")
+        #expect(channel.isActive)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+        let records = try await fixture.records().filter { $0.kind == "request" }
+        #expect(records.map { $0.field("path")?.stringValue } == ["/later", "/hello"])
+        #expect(records.map { $0.field("status")?.intValue } == [200, 200])
+        #expect(records.first?.source == "Greeter")
+    }
+
+    @Test func aLaterReplyThatThrowsIsAnsweredWithItsStatusAndReason() async throws {
+        let fixture = try HTTPFixture()
+        let channel = try await Self.asyncConnection(fixture)
+        try await channel.writeInbound(ByteBuffer(string: "GET \(Self.prefix)/later-boom HTTP/1.1\r\nHost: x\r\n\r\n"))
+        let text = try await Self.reply(channel)
+        #expect(Self.statuses(text) == ["409"])
+        #expect(text.contains("later boom"))
+        #expect(channel.isActive)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+        let record = try #require(try await fixture.records().first { $0.kind == "request" })
+        #expect(record.field("status")?.intValue == 409)
+        #expect(record.field("reason")?.stringValue?.contains("later boom") == true)
+    }
 }

@@ -53,6 +53,20 @@ struct ExchangeStateMachineTests {
         #expect(outgoing.keepAlive)
     }
 
+    @Test func aLaterReplyIsAwaitedLikeAnImportAndSentAfterTheRequestsEnd() {
+        var machine = ExchangeStateMachine()
+        let request = HTTPFixture.pending(.GET, "/later")
+        request.action = .answerLater { .text(200, "later\n") }
+        guard case .startImport(_, false) = machine.receivedHead(request) else { Issue.record("not started at the head"); return }
+        guard case .finishBody(nil) = machine.receivedEnd() else { Issue.record("the request's end not taken"); return }
+        guard case .send(let outgoing, false) = machine.importFinished(reply: .text(200, "later\n"), reason: nil, channelActive: true) else {
+            Issue.record("the later reply not sent"); return
+        }
+        #expect(outgoing.reply?.status == 200)
+        #expect(outgoing.keepAlive)
+        #expect(machine.isIdle)
+    }
+
     @Test func expectContinueIsAnsweredBeforeTheBody() {
         var machine = ExchangeStateMachine()
         guard case .startImport(_, true) = machine.receivedHead(Self.upload([("Expect", "100-continue")])) else {

@@ -84,6 +84,13 @@ struct HTTPHandlerTests {
         #expect(fixture.services.activity.counters.requests == 2)
     }
 
+    @Test func routingMarksALaterReplyToBeAwaited() throws {
+        let fixture = try HTTPFixture()
+        let get = try Self.route(HTTPFixture.pending(.GET, "/later"), fixture: fixture)
+        guard case .answerLater = get.action else { Issue.record("a Reply.later was not marked to be awaited"); return }
+        #expect(get.record.source == "Greeter")
+    }
+
     @Test func routingRefusesWhatNoPluginAnswers() throws {
         let fixture = try HTTPFixture()
         let cases: [(HTTPMethod, String, Int, String)] = [

@@ -74,6 +74,15 @@ public final class SyncPlugin: Plugin {
         case .whoami:
             // The shell helpers name a guest's own events (Beaker's per-host states) by it.
             return .text(200, request.guest + "\n")
+        case .waitForEvent(let name, let from):
+            // `GET /sync/event/NAME?wait=S`: the hook must not block, so the wait is the host's
+            // to await, exactly as `POST …/wait` would wait.
+            let guest = request.guest
+            return .later {
+                try await self.wait(guest: guest, timeout: sync.timeout) { state, waiter, decision in
+                    try state.waitForEvent(name, guest: guest, from: from, waiter: waiter, &decision)
+                }
+            }
         default:
             throw GuestError(405, "\(request.method) is not allowed here; see docs/sync.md")
         }

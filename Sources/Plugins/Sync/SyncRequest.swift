@@ -4,8 +4,8 @@ import PluginAPI
 ///
 /// `POST /sync/barrier/NAME[?count=N|role=R][&timeout=S]`, `POST /sync/mutex/NAME/lock[?timeout=S]`,
 /// `POST /sync/mutex/NAME/unlock`, `POST /sync/event/NAME` (a JSON body),
-/// `POST /sync/event/NAME/wait[?from=GUEST][&timeout=S]`; `GET /sync/event/NAME`, `GET /sync/status`,
-/// `GET /sync/whoami`.
+/// `POST /sync/event/NAME/wait[?from=GUEST][&timeout=S]`; `GET /sync/event/NAME[?wait=S[&from=GUEST]]`,
+/// `GET /sync/status`, `GET /sync/whoami`.
 struct SyncRequest: Equatable {
     enum Operation: Equatable {
         case barrier(String, count: Int?, role: String?)
@@ -23,7 +23,7 @@ struct SyncRequest: Equatable {
     static let maxNameLength = 64
 
     var operation: Operation
-    /// `?timeout=`, in seconds, before the plug-in caps it.
+    /// `?timeout=` (a `GET`'s `?wait=`), in seconds, before the plug-in caps it.
     var timeout: Double?
 
     init(method: String, subpath: String, query: String) throws {
@@ -31,6 +31,7 @@ struct SyncRequest: Equatable {
         let query = try Self.query(query)
         let post = method == "POST"
         var allowed: Set<String> = []
+        var waitSeconds: Double?
         switch (parts.first, parts.count) {
         case ("barrier", 2) where post:
             operation = .barrier(try Self.name(parts[1]), count: try query["count"].map(Self.count), role: try query["role"].map(Self.name))
@@ -46,12 +47,17 @@ struct SyncRequest: Equatable {
             operation = .waitForEvent(try Self.name(parts[1]), from: try query["from"].map(Self.name))
             allowed = ["timeout", "from"]
         case ("event", 2) where method == "GET" || method == "HEAD":
-            operation = .readEvent(try Self.name(parts[1]))
-            // The export hook answers at once (it must not block): a wait is a POST.
-            if let wait = query["wait"], wait != "0" {
-                throw GuestError(400, "GET cannot wait; POST /sync/event/\(parts[1])/wait?timeout=\(wait) waits for the event")
+            // `?wait=S` (S > 0) waits like `POST …/wait?timeout=S`; the export hook answers it
+            // with a `Reply.later`. Without it (or with 0) the event is read at once.
+            let name = try Self.name(parts[1])
+            if let wait = try query["wait"].map(Self.seconds), wait > 0 {
+                operation = .waitForEvent(name, from: try query["from"].map(Self.name))
+                waitSeconds = wait
+                allowed = ["wait", "from"]
+            } else {
+                operation = .readEvent(name)
+                allowed = ["wait"]
             }
-            allowed = ["wait"]
         case ("status", 1) where method == "GET" || method == "HEAD":
             operation = .status
         case ("whoami", 1) where method == "GET" || method == "HEAD":
@@ -66,7 +72,7 @@ struct SyncRequest: Equatable {
         if let unknown = query.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw GuestError(400, "unknown query parameter '\(unknown)' here")
         }
-        timeout = try query["timeout"].map(Self.seconds)
+        timeout = try waitSeconds ?? query["timeout"].map(Self.seconds)
     }
 
     static func name(_ text: String) throws -> String {

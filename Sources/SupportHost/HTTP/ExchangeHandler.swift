@@ -128,6 +128,7 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func startImport(_ pending: PendingRequest, sendContinue: Bool, context: ChannelHandlerContext) {
+        if case .answerLater(let produce) = pending.action { return startLater(produce, pending, context: context) }
         guard case .importBody(let plugin, let request) = pending.action else { return }
         let record = pending.record
         let loop = context.eventLoop
@@ -153,6 +154,18 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// An export hook's `Reply.later`, awaited off the loop; its reply comes back as an import
+    /// hook's does. (A `GET` is not de-duplicated: nothing is remembered for its `X-Request-Id`.)
+    private func startLater(_ produce: @escaping @Sendable () async throws -> Reply, _ pending: PendingRequest, context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        let pluginName = pending.record.source
+        Task {
+            let answer = await runLaterReply(produce, source: pluginName)
+            loop.execute { bound.value.importFinished(answer) }
+        }
+    }
+
     private func importFinished(_ answer: Answer) {
         let active = context?.channel.isActive ?? false
         let action = machine.importFinished(reply: answer.reply, reason: answer.reason, channelActive: active)
@@ -170,7 +183,17 @@ func runImportHook(
 ) async -> Answer {
     let body = RequestBodyStream.body(of: sequence, expectedLength: request.contentLength)
     do {
-        return Answer(reply: try await plugin.importData(request, body: body), reason: nil)
+        return Answer(reply: try await plugin.importData(request, body: body).resolved(), reason: nil)
+    } catch {
+        let refusal = HookFailure.reply(for: error, plugin: source)
+        return Answer(reply: refusal.reply, reason: refusal.reason)
+    }
+}
+
+/// Awaits an export hook's `Reply.later`; a thrown error becomes the reply.
+func runLaterReply(_ produce: @Sendable () async throws -> Reply, source: String) async -> Answer {
+    do {
+        return Answer(reply: try await produce().resolved(), reason: nil)
     } catch {
         let refusal = HookFailure.reply(for: error, plugin: source)
         return Answer(reply: refusal.reply, reason: refusal.reason)

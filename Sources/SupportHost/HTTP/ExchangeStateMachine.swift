@@ -10,6 +10,8 @@ import PluginAPI
 /// idle → importing (the body streams to a hook) → idle after the hook's reply
 ///        └ the hook answered before the body's end → ignoringRestOfBody, and the connection
 ///          closes after the reply
+/// A `Reply.later` of an export hook takes the importing path with no body to stream: its
+/// closure runs off the loop and its reply is the "hook's answer".
 /// Pipelined requests arrive one at a time: NIO's `HTTPServerPipelineHandler` holds the next
 /// head until this reply has been written.
 struct ExchangeStateMachine {
@@ -28,7 +30,8 @@ struct ExchangeStateMachine {
 
     enum Action {
         case none
-        /// Start the request's import hook (answering `100 Continue` first when the client asked).
+        /// Start the request's import hook (answering `100 Continue` first when the client asked),
+        /// or its `Reply.later`.
         case startImport(PendingRequest, sendContinue: Bool)
         /// Hand the body bytes to the import hook.
         case yieldBody
@@ -70,6 +73,9 @@ struct ExchangeStateMachine {
             request.answer(.text(500, "no handler decided this request\n"), reason: "no handler decided this request")
             state = .answerAtEnd(request)
             return .none
+        case .answerLater:
+            state = .importing(request, bodyComplete: false)
+            return .startImport(request, sendContinue: false)
         case .importBody:
             state = .importing(request, bodyComplete: false)
             let expect = request.head.headers.first(name: "expect")?.lowercased() == "100-continue"

@@ -16,6 +16,9 @@ final class PendingRequest {
         case answer(Reply)
         /// The body goes to this plug-in's import hook, which gives the reply.
         case importBody(any Plugin, GuestRequest)
+        /// The export hook answered with `Reply.later`: the reply comes from this closure, run
+        /// off the event loop like an import hook (a `GET` that waits).
+        case answerLater(@Sendable () async throws -> Reply)
     }
 
     var record: RequestRecord

@@ -3,9 +3,10 @@ import NIOHTTP1
 import PluginAPI
 
 /// Sends each let-in request to its plug-in through the `Router`: `GET` and `HEAD` are answered
-/// by the export hook here and now (it must not block), `PUT` and `POST` are marked for the
-/// import hook (after `DuplicateDiscard`); an over-long target is 414, a path no plug-in answers
-/// 404, another method 405. Every let-in request counts as guest activity.
+/// by the export hook here and now (it must not block; a `Reply.later` it returns is marked to
+/// be awaited off the loop), `PUT` and `POST` are marked for the import hook (after
+/// `DuplicateDiscard`); an over-long target is 414, a path no plug-in answers 404, another
+/// method 405. Every let-in request counts as guest activity.
 final class RoutingHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = RequestPart
     typealias InboundOut = RequestPart
@@ -48,7 +49,8 @@ final class RoutingHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch head.method {
         case .GET, .HEAD:
             do {
-                request.action = .answer(try route.plugin.exportData(guestRequest))
+                let reply = try route.plugin.exportData(guestRequest)
+                request.action = reply.deferred.map { .answerLater($0) } ?? .answer(reply)
             } catch {
                 let failure = HookFailure.reply(for: error, plugin: source)
                 request.answer(failure.reply, reason: failure.reason)

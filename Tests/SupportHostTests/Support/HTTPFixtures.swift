@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import PluginAPI
+import Synchronization
 
 @testable import SupportHost
 
@@ -10,20 +11,33 @@ import PluginAPI
 struct HTTPFixture {
     static let token = "fixture-token-0123456789abcdef"
 
-    /// `GET /hello` answers "hello\n"; `GET /boom` throws; `PUT /up/…` reads the whole body and
-    /// answers 201 with its length; `PUT /early/…` answers 413 without reading.
+    /// `GET /hello` answers "hello\n"; `GET /boom` throws; `GET /later` answers with a
+    /// `Reply.later` that waits for `laterGate` ("later\n"), `GET /later-boom` with one that
+    /// throws; `PUT /up/…` reads the whole body and answers 201 with its length; `PUT /early/…`
+    /// answers 413 without reading.
     final class Greeter: Plugin {
         static let name = "Greeter"
         static let summary = ""
         static let hooks: Set<Hook> = [.export, .import]
         static let namespaceSummary = ""
+        let laterGate = Gate()
         init(context: any HostContext) {}
         init() {}
-        var namespaces: [Namespace] { [.exact("/hello"), .exact("/boom"), .prefix("/up"), .prefix("/early")] }
+        var namespaces: [Namespace] {
+            [.exact("/hello"), .exact("/boom"), .exact("/later"), .exact("/later-boom"), .prefix("/up"), .prefix("/early")]
+        }
 
         func exportData(_ request: GuestRequest) throws -> Reply {
-            if request.path == "/boom" { throw GuestError(418, "boom asked for") }
-            return .text(200, "hello\n")
+            switch request.path {
+            case "/boom": throw GuestError(418, "boom asked for")
+            case "/later":
+                return .later { [laterGate] in
+                    await laterGate.wait()
+                    return .text(200, "later\n")
+                }
+            case "/later-boom": return .later { throw GuestError(409, "later boom") }
+            default: return .text(200, "hello\n")
+            }
         }
 
         func importData(_ request: GuestRequest, body: RequestBody) async throws -> Reply {
@@ -36,6 +50,7 @@ struct HTTPFixture {
 
     let services: ServerServices
     let journalURL: URL
+    let greeter = Greeter()
 
     init(token: String? = HTTPFixture.token, limits: Job.ServerLimits = Job.ServerLimits()) throws {
         let directory = Fixtures.temporaryDirectory("http")
@@ -43,7 +58,7 @@ struct HTTPFixture {
         let clock = RunClock()
         let journal = try Journal(url: journalURL, clock: clock)
         services = ServerServices(
-            router: try Router(plugins: [Greeter()]), journal: journal, activity: Activity(clock: clock), clock: clock,
+            router: try Router(plugins: [greeter]), journal: journal, activity: Activity(clock: clock), clock: clock,
             token: token.map { RunToken(value: $0) }, limits: limits)
     }
 
@@ -79,5 +94,32 @@ extension Reply {
     var text: String? {
         if case .bytes(let data) = body { return String(decoding: data, as: UTF8.self) }
         return nil
+    }
+}
+
+/// Holds back whoever waits until it is opened (and everyone after).
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let open = state.withLock { state in
+                if !state.open { state.waiters.append(continuation) }
+                return state.open
+            }
+            if open { continuation.resume() }
+        }
+    }
+
+    /// Whether anyone waits now.
+    var isWaitedFor: Bool { state.withLock { !$0.waiters.isEmpty } }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
     }
 }

@@ -45,12 +45,48 @@ struct EventTests {
         #expect(reply.header("X-Sync-Peer") == "b")
     }
 
-    @Test func aGetCannotWait() throws {
+    @Test func aGetWithWaitWaitsForTheEventWithoutBlockingTheHook() async throws {
+        let tester = try syncTester(["server", "client"])
+        defer { tester.context.removeRunDirectory() }
+        let later = try tester.get("/sync/event/up?wait=60", guest: "client")
+        #expect(later.deferred != nil, "the export hook returns at once; the wait is the host's to await")
+        async let waited = tester.getAwaited("/sync/event/up?wait=60", guest: "client")
+        try await eventually("the client waits") { tester.context.activityCount(of: "client") > 0 }
+        #expect(await tester.sync("/sync/event/up", from: "server", body: Data(#"{"port":"8080"}"#.utf8)).status == 200)
+        let reply = try await waited
+        #expect(reply.status == 200)
+        #expect(reply.text == #"{"port":"8080"}"# + "\n")
+        #expect(reply.header("X-Sync-Sender") == "server")
+        // Once set, a wait answers at once; so does the first `later`, awaited only now.
+        #expect(try await tester.getAwaited("/sync/event/up?wait=5", guest: "client").text == reply.text)
+        #expect(try await later.resolved().text == reply.text)
+    }
+
+    @Test func aGetWaitTimesOutOrHearsOfTheGoneSender() async throws {
+        let tester = try syncTester(["a", "b", "c"])
+        defer { tester.context.removeRunDirectory() }
+        let timedOut = try await tester.getAwaited("/sync/event/never?wait=0.2", guest: "a")
+        #expect(timedOut.status == 408)
+        #expect(tester.count("event-timeout") == 1)
+        async let fromB = tester.getAwaited("/sync/event/up.b?wait=60&from=b", guest: "a")
+        try await eventually("a waits") { tester.context.activityCount(of: "a") > 0 }
+        tester.guestChanged("b", .exited(description: "killed by SIGKILL"))
+        let gone = try await fromB
+        #expect(gone.status == 410)
+        #expect(gone.header("X-Sync-Peer") == "b")
+    }
+
+    @Test func aGetWithoutWaitAnswersAtOnceAndABadWaitIsRefused() throws {
         let tester = try syncTester(["a"])
         defer { tester.context.removeRunDirectory() }
-        let error = #expect(throws: GuestError.self) { try tester.get("/sync/event/x?wait=5") }
-        #expect(error?.status == 400)
-        #expect(error?.reason.contains("POST /sync/event/x/wait?timeout=5") == true)
+        for path in ["/sync/event/x", "/sync/event/x?wait=0"] {
+            let error = #expect(throws: GuestError.self) { try tester.get(path) }
+            #expect(error?.status == 404, "\(path)")
+        }
+        for path in ["/sync/event/x?wait=soon", "/sync/event/x?wait=-1", "/sync/event/x?from=a", "/sync/event/x?wait=5&timeout=5"] {
+            let error = #expect(throws: GuestError.self) { try tester.get(path) }
+            #expect(error?.status == 400, "\(path)")
+        }
     }
 }
 
