@@ -126,7 +126,7 @@ struct SyncGuestsTests {
         let report = try RunFiles(url: runDir).report
         #expect(report["outcome_guest"] == "victim", "\(host.stderr)")
         #expect(report["line"]?.stringValue?.contains("victim") == true)
-        #expect(report["outcome"] != "completed")
+        #expect(report["outcome"] == "guest-crashed")
     }
 
     @Test func aBarrierWaitThatTimesOutIs408AndTheRunGoesOn() async throws {
