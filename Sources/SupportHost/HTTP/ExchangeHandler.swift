@@ -37,6 +37,9 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let request):
             perform(machine.receivedHead(request), context: context)
+        case .headAndEnd(let request):
+            perform(machine.receivedHead(request), context: context)
+            perform(machine.receivedEnd(), context: context)
         case .body(let buffer):
             services.activity.bytes(in: buffer.readableBytes)
             if case .yieldBody = machine.receivedBody(bytes: buffer.readableBytes), let source {

@@ -17,6 +17,8 @@ final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let token: RunToken?
     private let clock: RunClock
     private var presented = false
+    /// The request just passed on was a whole one (`headAndEnd`): its `.end` has been said.
+    private var endSaid = false
 
     init(token: RunToken?, clock: RunClock) {
         self.token = token
@@ -26,12 +28,26 @@ final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            context.fireChannelRead(wrapInboundOut(.head(check(head, context: context))))
+            let request = check(head, context: context)
+            endSaid = Self.cannotHaveBody(head)
+            context.fireChannelRead(wrapInboundOut(endSaid ? .headAndEnd(request) : .head(request)))
         case .body(let buffer):
             context.fireChannelRead(wrapInboundOut(.body(buffer)))
         case .end:
-            context.fireChannelRead(wrapInboundOut(.end))
+            if endSaid {
+                endSaid = false
+            } else {
+                context.fireChannelRead(wrapInboundOut(.end))
+            }
         }
+    }
+
+    /// Whether the codec's next part for this head is its end (RFC 9112 §6.3: a request
+    /// without `Transfer-Encoding` or `Content-Length` has no body).
+    static func cannotHaveBody(_ head: HTTPRequestHead) -> Bool {
+        guard !head.headers.contains(name: "transfer-encoding") else { return false }
+        guard let length = head.headers.first(name: "content-length") else { return true }
+        return length == "0"
     }
 
     private func check(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> PendingRequest {
