@@ -41,6 +41,16 @@ struct RunToken: Sendable {
         if !value.isEmpty {
             let expected = value.utf8
             guard candidate.utf8.count == expected.count else { return false }  // the length is no secret
+            // Over the bytes in place where both are contiguous (they are, for native strings):
+            // the generic walk of two UTF-8 views showed in profiles of small GETs.
+            let inPlace = candidate.utf8.withContiguousStorageIfAvailable { theirs in
+                expected.withContiguousStorageIfAvailable { mine in
+                    var difference: UInt8 = 0
+                    for index in 0..<mine.count { difference |= mine[index] ^ theirs[index] }
+                    return difference == 0
+                }
+            }
+            if let inPlace = inPlace ?? nil { return inPlace }
             var difference: UInt8 = 0
             for (mine, theirs) in zip(expected, candidate.utf8) { difference |= mine ^ theirs }
             return difference == 0
@@ -60,7 +70,7 @@ struct RunToken: Sendable {
     func check(path: String, authorization: String?) -> Check {
         if path.hasPrefix("/t/") {
             let rest = path.dropFirst(3)
-            let end = rest.firstIndex(of: "/") ?? rest.endIndex
+            let end = rest.utf8.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
             let remainder = String(rest[end...])
             guard matches(rest[..<end]) else { return .refused(recordedPath: "/t/…" + remainder) }
             return .allowed(path: remainder.isEmpty ? "/" : remainder)

@@ -71,7 +71,7 @@ final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Splits a request target into its path and query.
     static func split(_ uri: String) -> (path: String, query: String) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, "") }
-        return (String(uri[..<mark]), String(uri[uri.index(after: mark)...]))
+        guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri, "") }
+        return (String(uri[..<mark]), String(uri[uri.utf8.index(after: mark)...]))
     }
 }
