@@ -35,11 +35,13 @@ struct Router: Sendable {
     /// The route for a raw path and the part of the path after a matched prefix.
     func route(_ path: String) -> (route: Route, subpath: String)? {
         if let route = exact[path] { return (route, "") }
+        // Bytes, not characters: a path is compared as the bytes the guest sent (walking
+        // characters showed in profiles of small GETs).
         for (prefix, route) in prefixes {
             if prefix == "/" { return (route, path) }
-            guard path.hasPrefix(prefix) else { continue }
-            let rest = path.dropFirst(prefix.count)
-            if rest.isEmpty || rest.first == "/" { return (route, String(rest)) }
+            guard path.utf8.starts(with: prefix.utf8) else { continue }
+            let rest = Substring(path.utf8.dropFirst(prefix.utf8.count))
+            if rest.isEmpty || rest.utf8.first == UInt8(ascii: "/") { return (route, String(rest)) }
         }
         return nil
     }

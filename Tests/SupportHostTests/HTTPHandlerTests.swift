@@ -19,8 +19,10 @@ struct HTTPHandlerTests {
     }
 
     static func readHead(_ channel: EmbeddedChannel) throws -> PendingRequest? {
-        guard case .head(let request)? = try channel.readInbound(as: RequestPart.self) else { return nil }
-        return request
+        switch try channel.readInbound(as: RequestPart.self) {
+        case .head(let request)?, .headAndEnd(let request)?: return request
+        default: return nil
+        }
     }
 
     @Test func theTokenIsTakenOffThePathAndTheConnectionProvenOnce() throws {
@@ -46,8 +48,30 @@ struct HTTPHandlerTests {
         #expect(request.record.reason == "no valid run token")
         #expect(request.record.path == "/t/…/cpan/a.txt", "the wrong token is not written down")
         try channel.writeInbound(HTTPServerRequestPart.end(nil))
-        guard case .end? = try channel.readInbound(as: RequestPart.self) else { Issue.record("end not passed on"); return }
+        #expect(try channel.readInbound(as: RequestPart.self) == nil, "a GET without a body ended with its head")
         #expect(events.events.isEmpty)
+        _ = try channel.finish()
+    }
+
+    @Test func aRequestWithoutABodyIsOneMessageAndOneWithABodyHasItsOwnEnd() throws {
+        let (channel, _) = try Self.tokenChannel()
+        let bodiless: [[(String, String)]] = [[], [("Content-Length", "0")]]
+        for headers in bodiless {
+            try channel.writeInbound(HTTPServerRequestPart.head(HTTPFixture.head(.GET, "/t/\(HTTPFixture.token)/a", headers)))
+            guard case .headAndEnd? = try channel.readInbound(as: RequestPart.self) else { Issue.record("\(headers): not one message"); return }
+            try channel.writeInbound(HTTPServerRequestPart.end(nil))
+            #expect(try channel.readInbound(as: RequestPart.self) == nil)
+        }
+        let withBody: [[(String, String)]] = [[("Content-Length", "3")], [("Transfer-Encoding", "chunked")]]
+        for headers in withBody {
+            try channel.writeInbound(HTTPServerRequestPart.head(HTTPFixture.head(.PUT, "/t/\(HTTPFixture.token)/a", headers)))
+            guard case .head? = try channel.readInbound(as: RequestPart.self) else { Issue.record("\(headers): no head alone"); return }
+            try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(string: "abc")))
+            try channel.writeInbound(HTTPServerRequestPart.end(nil))
+            guard case .body? = try channel.readInbound(as: RequestPart.self), case .end? = try channel.readInbound(as: RequestPart.self) else {
+                Issue.record("\(headers): body or end not passed on"); return
+            }
+        }
         _ = try channel.finish()
     }
 

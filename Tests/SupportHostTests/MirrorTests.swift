@@ -161,6 +161,26 @@ struct MirrorTests {
         #expect(after.body == Data("new, longer content\n".utf8))
     }
 
+    @Test func aFileReplacedOrRemovedIsSeenAtOnceAndAnUnchangedOneServedWithoutAStat() async throws {
+        let root = try Self.root(["d/f.txt": Data("first\n".utf8), "other.txt": Data("other\n".utf8)])
+        let served = try await ServingHost.start(["/cpan": root])
+        let file = root.appendingPathComponent("d/f.txt")
+        #expect(try served.get("/cpan/d/f.txt").body == Data("first\n".utf8))
+        #expect(try served.get("/cpan/other.txt").body == Data("other\n".utf8))
+        let spare = root.appendingPathComponent("d/.f.txt.new")
+        try Data("second, by rename\n".utf8).write(to: spare)
+        #expect(rename(spare.path, file.path) == 0)
+        let renamed = try served.get("/cpan/d/f.txt")
+        try FileManager.default.moveItem(at: root.appendingPathComponent("d"), to: root.appendingPathComponent("e"))
+        let movedAway = try served.get("/cpan/d/f.txt")
+        try FileManager.default.removeItem(at: root.appendingPathComponent("other.txt"))
+        let removed = try served.get("/cpan/other.txt")
+        _ = try await served.finish()
+        #expect(renamed.body == Data("second, by rename\n".utf8))
+        #expect(removed.status == 404)
+        #expect(movedAway.status == 404)
+    }
+
     @Test func contentTypeFollowsTheFileName() async throws {
         let names = ["a.tar.gz": "application/gzip", "b.gz": "application/gzip", "c.txt": "text/plain; charset=utf-8",
                      "d.json": "application/json", "e.yml": "application/yaml", "f.html": "text/html; charset=utf-8",

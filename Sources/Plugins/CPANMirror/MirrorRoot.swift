@@ -9,9 +9,10 @@ import Glibc
 /// One mounted directory and its remembered path resolutions.
 ///
 /// Resolving a path (`realpath`, one `lstat` per component) is the costly part of a request, so
-/// a resolution is reused for up to a second. Every request still `stat`s the file itself, so a
-/// changed file is seen at once, and a resolution is redone whenever the file found there is not
-/// the one (device, inode) that was resolved inside the root.
+/// a resolution is reused for up to a second. A changed file is seen at once: while `MirrorWatch`
+/// reports no change in the file's directories since the resolution, the `stat` made then still
+/// describes the file; otherwise the file is `stat`ed again, and the resolution redone whenever
+/// the file found there is not the one (device, inode) that was resolved inside the root.
 final class MirrorRoot: Sendable {
     /// The URL prefix, e.g. `/cpan`.
     let prefix: String
@@ -19,15 +20,17 @@ final class MirrorRoot: Sendable {
     let root: String?
 
     private let resolutions = Locked([String: Resolution]())
+    private let watch = MirrorWatch()
     private static let reuseFor = Duration.seconds(1)
     private static let maximumResolutions = 4096
 
     private struct Resolution {
         let path: String
-        let device: UInt64
-        let inode: UInt64
+        let info: stat
         let checked: ContinuousClock.Instant
         let validators: MirrorReply.Validators
+        /// The watch's generation before `info` was taken; nil: not watched, `stat` each time.
+        let generation: UInt64?
     }
 
     /// A file or directory found inside the root.
@@ -62,16 +65,21 @@ final class MirrorRoot: Sendable {
         guard let root else { throw .notFound }
         let now = ContinuousClock.now
         var info = stat()
-        if let known = resolutions.withLock({ $0[raw] }), now - known.checked < Self.reuseFor,
-            stat(known.path, &info) == 0, UInt64(info.st_dev) == known.device, UInt64(info.st_ino) == known.inode
-        {
-            return Found(path: known.path, info: info, known: known.validators)
+        if let known = resolutions.withLock({ $0[raw] }), now - known.checked < Self.reuseFor {
+            if let generation = known.generation, generation == watch.generation() {
+                return Found(path: known.path, info: known.info, known: known.validators)
+            }
+            if stat(known.path, &info) == 0, info.st_dev == known.info.st_dev, info.st_ino == known.info.st_ino {
+                return Found(path: known.path, info: info, known: known.validators)
+            }
         }
         let path = try MirrorPath.resolve(try MirrorPath.decode(raw), under: root)
+        // Watched before the generation is read and the generation before the stat: a change
+        // after any of them starts a newer generation.
+        let generation = watch.watch(path, root: root) ? watch.generation() : nil
         guard stat(path, &info) == 0 else { throw .notFound }
         let found = Found(path: path, info: info)
-        let resolution = Resolution(
-            path: path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), checked: now, validators: found.validators)
+        let resolution = Resolution(path: path, info: info, checked: now, validators: found.validators, generation: generation)
         resolutions.withLock { table in
             if table.count >= Self.maximumResolutions { table.removeAll(keepingCapacity: true) }
             table[raw] = resolution

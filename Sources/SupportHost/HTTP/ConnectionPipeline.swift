@@ -6,12 +6,16 @@ import NIOHTTP1
 /// 1. `ConnectionAdmission` — its place in the connection budget, until the token proves it
 /// 2. `IdleStateHandler` (NIO) — a read event after the idle timeout without bytes
 /// 3. the HTTP/1.1 codec and `HTTPServerPipelineHandler` (NIO) — parsing, one request at a time
-/// 4. `TokenCheckHandler` — the run token off the path; `RequestPart`s from here on
-/// 5. `RoutingHandler` — the plug-in, the export hook's reply or the import hook to come,
+/// 4. `ReplyWriter` (outbound) — replies into HTTP, files by `sendfile`, the journal record
+/// 5. `TokenCheckHandler` — the run token off the path; `RequestPart`s from here on
+/// 6. `RoutingHandler` — the plug-in, the export hook's reply or the import hook to come,
 ///    `DuplicateDiscard` for uploads
-/// 6. `ReplyWriter` (outbound) — replies into HTTP, files by `sendfile`, the journal record
 /// 7. `RequestTimeouts` — the wait for a head, a stalled request
 /// 8. `ExchangeHandler` — `ExchangeStateMachine`: replies at the request's end, bodies to hooks
+///
+/// Every event visits every handler's context on its way, whether the handler takes it or not:
+/// the reply writer sits next to the codec so that the parts of each reply (head, body, end,
+/// flush) do not pass the two inbound-only handlers.
 enum ConnectionPipeline {
     /// Adds every handler after `ConnectionAdmission`, which the caller adds first when the
     /// connection is admitted.
@@ -26,11 +30,11 @@ enum ConnectionPipeline {
         try pipeline.configureHTTPServerPipeline(
             withErrorHandling: false, withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
         try pipeline.addHandlers([
+            ReplyWriter(files: files, recorder: services.recorder),
             TokenCheckHandler(tokens: services.tokens, guests: services.guests, clock: services.clock),
             RoutingHandler(
                 router: services.router, activity: services.activity, answered: services.answered,
                 maxRequestLine: limits.maxRequestLine),
-            ReplyWriter(files: files, recorder: services.recorder),
             RequestTimeouts(idleTimeout: idle),
             ExchangeHandler(services: services),
         ])

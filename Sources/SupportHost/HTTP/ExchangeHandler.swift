@@ -40,6 +40,9 @@ final class ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let request):
             bodyGuest = request.record.guest
             perform(machine.receivedHead(request), context: context)
+        case .headAndEnd(let request):
+            perform(machine.receivedHead(request), context: context)
+            perform(machine.receivedEnd(), context: context)
         case .body(let buffer):
             services.activity.bytes(in: buffer.readableBytes, guest: bodyGuest)
             if case .yieldBody = machine.receivedBody(bytes: buffer.readableBytes), let source {

@@ -29,7 +29,7 @@ struct GuestTokens: Sendable {
     func check(path: String, authorization: String?) -> Check {
         if path.hasPrefix("/t/") {
             let rest = path.dropFirst(3)
-            let end = rest.firstIndex(of: "/") ?? rest.endIndex
+            let end = rest.utf8.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
             let remainder = String(rest[end...])
             guard let guest = guest(presenting: rest[..<end]) else { return .refused(recordedPath: "/t/…" + remainder) }
             return .allowed(path: remainder.isEmpty ? "/" : remainder, guest: guest)

@@ -51,7 +51,7 @@ struct RequestRecord {
         out += #","method":"#.utf8
         JSONWriter.writeString(head.method.rawValue, to: &out)
         out += #","path":"#.utf8
-        JSONWriter.writeString(String(path.prefix(2048)), to: &out)
+        JSONWriter.writeString(path.utf8.count <= 2048 ? path : String(path.prefix(2048)), to: &out)
         if let range = head.headers.first(name: "range") {
             out += #","range":"#.utf8
             JSONWriter.writeString(String(range.prefix(200)), to: &out)

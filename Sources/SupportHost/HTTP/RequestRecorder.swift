@@ -10,9 +10,13 @@ struct RequestRecorder: Sendable {
 
     /// The reply left (or the connection failed while it was leaving).
     func replySent(_ record: RequestRecord, failed: Bool) {
-        var record = record
-        if failed { record.note("client gone before the reply was sent") }
         activity.bytes(out: Int(record.bytesOut), guest: record.guest)
+        guard failed else {
+            journal.append(source: record.source, kind: "request", encodedFields: record.encodedFields(now: clock.elapsed))
+            return
+        }
+        var record = record
+        record.note("client gone before the reply was sent")
         journal.append(source: record.source, kind: "request", encodedFields: record.encodedFields(now: clock.elapsed))
     }
 

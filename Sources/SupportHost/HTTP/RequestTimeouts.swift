@@ -59,6 +59,9 @@ final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
             headDeadline = nil
             headsReceived &+= 1
             inRequest = true
+        case .headAndEnd:
+            headDeadline = nil
+            headsReceived &+= 1
         case .body:
             break
         case .end:

@@ -23,8 +23,11 @@ final class RoutingHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let request) = unwrapInboundIn(data), case .undecided = request.action {
-            route(request)
+        switch unwrapInboundIn(data) {
+        case .head(let request), .headAndEnd(let request):
+            if case .undecided = request.action { route(request) }
+        case .body, .end:
+            break
         }
         context.fireChannelRead(data)
     }

@@ -41,6 +41,16 @@ struct RunToken: Sendable {
         if !value.isEmpty {
             let expected = value.utf8
             guard candidate.utf8.count == expected.count else { return false }  // the length is no secret
+            // Over the bytes in place where both are contiguous (they are, for native strings):
+            // the generic walk of two UTF-8 views showed in profiles of small GETs.
+            let inPlace = candidate.utf8.withContiguousStorageIfAvailable { theirs in
+                expected.withContiguousStorageIfAvailable { mine in
+                    var difference: UInt8 = 0
+                    for index in 0..<mine.count { difference |= mine[index] ^ theirs[index] }
+                    return difference == 0
+                }
+            }
+            if let inPlace = inPlace ?? nil { return inPlace }
             var difference: UInt8 = 0
             for (mine, theirs) in zip(expected, candidate.utf8) { difference |= mine ^ theirs }
             return difference == 0
@@ -49,26 +59,6 @@ struct RunToken: Sendable {
         var difference: UInt8 = 0
         for index in 0..<digest.count { difference |= digest[index] ^ given[index] }
         return difference == 0
-    }
-
-    /// What a request shows of its credentials: the path without the token, or a refusal.
-    enum Check {
-        case allowed(path: String)
-        case refused(recordedPath: String)
-    }
-
-    func check(path: String, authorization: String?) -> Check {
-        if path.hasPrefix("/t/") {
-            let rest = path.dropFirst(3)
-            let end = rest.firstIndex(of: "/") ?? rest.endIndex
-            let remainder = String(rest[end...])
-            guard matches(rest[..<end]) else { return .refused(recordedPath: "/t/…" + remainder) }
-            return .allowed(path: remainder.isEmpty ? "/" : remainder)
-        }
-        if let authorization, authorization.hasPrefix("Bearer "), matches(authorization.dropFirst(7)) {
-            return .allowed(path: path)
-        }
-        return .refused(recordedPath: path)
     }
 
     /// Replaces the token wherever it appears, for anything written down or shown.

@@ -22,6 +22,8 @@ final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Whether the journal's records name the guest (a run of several guests).
     private let tagsGuest: Bool
     private var presented = false
+    /// The request just passed on was a whole one (`headAndEnd`): its `.end` has been said.
+    private var endSaid = false
 
     init(tokens: GuestTokens?, guests: [String], clock: RunClock) {
         self.tokens = tokens
@@ -37,12 +39,26 @@ final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            context.fireChannelRead(wrapInboundOut(.head(check(head, context: context))))
+            let request = check(head, context: context)
+            endSaid = Self.cannotHaveBody(head)
+            context.fireChannelRead(wrapInboundOut(endSaid ? .headAndEnd(request) : .head(request)))
         case .body(let buffer):
             context.fireChannelRead(wrapInboundOut(.body(buffer)))
         case .end:
-            context.fireChannelRead(wrapInboundOut(.end))
+            if endSaid {
+                endSaid = false
+            } else {
+                context.fireChannelRead(wrapInboundOut(.end))
+            }
         }
+    }
+
+    /// Whether the codec's next part for this head is its end (RFC 9112 §6.3: a request
+    /// without `Transfer-Encoding` or `Content-Length` has no body).
+    static func cannotHaveBody(_ head: HTTPRequestHead) -> Bool {
+        guard !head.headers.contains(name: "transfer-encoding") else { return false }
+        guard let length = head.headers.first(name: "content-length") else { return true }
+        return length == "0"
     }
 
     private func check(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> PendingRequest {
@@ -71,7 +87,7 @@ final class TokenCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Splits a request target into its path and query.
     static func split(_ uri: String) -> (path: String, query: String) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, "") }
-        return (String(uri[..<mark]), String(uri[uri.index(after: mark)...]))
+        guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri, "") }
+        return (String(uri[..<mark]), String(uri[uri.utf8.index(after: mark)...]))
     }
 }
