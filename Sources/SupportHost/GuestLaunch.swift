@@ -6,8 +6,9 @@ import PluginAPI
 /// own token.
 ///
 /// Placeholders: `{url}` (`http://HOST:PORT/t/TOKEN`, this guest's token), `{host}`, `{port}`,
-/// `{guest}` (its name), and with `private_network` `{private_address}`, `{private_netdev}`
-/// and `{private_mac}`. Environment: `SUPPORT_HOST_URL`, `SUPPORT_HOST_HOST`,
+/// `{guest}` (its name), and with `private_network` its place on the run's `PrivateNetwork`:
+/// `{private_address}`, `{private_netdev}`, `{private_mac}` and `{private_kernel_args}`
+/// (`PrivateNetwork.Member.placeholders`). Environment: `SUPPORT_HOST_URL`, `SUPPORT_HOST_HOST`,
 /// `SUPPORT_HOST_PORT`, `SUPPORT_HOST_TOKEN`, `SUPPORT_HOST_GUEST`, `SUPPORT_HOST_GUEST_ROLE`,
 /// `SUPPORT_HOST_PRIVATE_ADDRESS`.
 struct GuestLaunch: Sendable {
@@ -15,12 +16,9 @@ struct GuestLaunch: Sendable {
     let environment: [String: String]
     let console: URL
     let address: GuestAddress
-    let privateNetwork: PrivateNetworkWiring?
-    /// Its address on the private network, if the run has one.
-    let privateAddress: String?
 
     static func all(
-        job: Job, directory: RunDirectory, tokens: GuestTokens?, baseURL: String, port: Int, privateNetwork: PrivateNetworkWiring?
+        job: Job, directory: RunDirectory, tokens: GuestTokens?, baseURL: String, port: Int, privateNetwork: PrivateNetwork?
     ) -> [GuestLaunch] {
         let several = job.guests.count > 1
         return job.guests.enumerated().map { index, guest in
@@ -33,20 +31,17 @@ struct GuestLaunch: Sendable {
             ]
             if let token = tokens?.token(of: guest.name) { environment["SUPPORT_HOST_TOKEN"] = token.value }
             if let role = guest.role { environment["SUPPORT_HOST_GUEST_ROLE"] = role }
-            let privateAddress = privateNetwork?.address(ofGuest: index + 1)
-            if let privateNetwork, let privateAddress {
-                placeholders["{private_address}"] = privateAddress
-                placeholders["{private_netdev}"] = privateNetwork.netdev
-                placeholders["{private_mac}"] = privateNetwork.mac(ofGuest: index + 1)
-                environment["SUPPORT_HOST_PRIVATE_ADDRESS"] = privateAddress
+            // A job of more guests than the network holds is refused before the run (`Job`).
+            if let member = try? privateNetwork?.member(index + 1, of: job.guests.count) {
+                placeholders.merge(member.placeholders) { _, new in new }
+                environment["SUPPORT_HOST_PRIVATE_ADDRESS"] = member.address
             }
             let argv = guest.command.map { argument in
                 placeholders.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
             }
             return GuestLaunch(
                 argv: argv, environment: environment, console: directory.console(of: guest.name, several: several),
-                address: GuestAddress(url: url, host: job.listenHost, port: port, tokenPath: tokenPath),
-                privateNetwork: privateNetwork, privateAddress: privateAddress)
+                address: GuestAddress(url: url, host: job.listenHost, port: port, tokenPath: tokenPath))
         }
     }
 }

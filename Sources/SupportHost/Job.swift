@@ -145,6 +145,9 @@ public struct Job: Sendable {
                 stopCommands: stopCommands, startupTimeout: timeouts.startup, activityTimeout: timeouts.activity)]
         }
         privateNetwork = settings.privateNetwork ?? false
+        if privateNetwork && guests.count > PrivateNetwork.maximumGuests {
+            problems.append(.wrongType(key: "private_network", expected: "false for a run of more than \(PrivateNetwork.maximumGuests) guests (10.0.3.11 to 10.0.3.254)"))
+        }
         guestSettings = settings.guests
         configuration = RunConfiguration(
             results: listsGuests ? JobGuest.union(guests) : results, mirrors: mirrors, mirrorIndex: settings.mirrorIndex ?? false,

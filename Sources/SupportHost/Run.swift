@@ -211,12 +211,27 @@ public enum SupportHostRun {
 
         if options.adoptOrphans { _ = Reaper.becomeSubreaper() }
         let signals = options.handleSignals ? SignalWatch(input, signalled: options.signalled) : nil
-        let launches = GuestLaunch.all(
-            job: job, directory: directory, tokens: tokens, baseURL: baseURL, port: server.port,
-            privateNetwork: setup.history.isEmpty ? PrivateNetworkWiring.choose(job) : PrivateNetworkWiring.recorded(setup.history))
-        if let network = launches.first?.privateNetwork, setup.history.isEmpty {
-            journal.append(source: "host", kind: "private-network", fields: network.fields(guests: launches))
+        // Held until every guest has exited (`withExtendedLifetime` below): while it lives no other
+        // run is given its port.
+        let privateNetwork: PrivateNetwork?
+        let privateNetworkProblem: String?
+        if setup.history.isEmpty {
+            do {
+                privateNetwork = try PrivateNetwork.forNewRun(job)
+                privateNetworkProblem = nil
+            } catch {
+                privateNetwork = nil
+                privateNetworkProblem = "\(error)"
+            }
+            if let privateNetwork {
+                journal.append(source: "host", kind: PrivateNetwork.recordKind, fields: privateNetwork.recordFields(guests: names))
+            }
+        } else {
+            privateNetwork = PrivateNetwork.recorded(setup.history)
+            privateNetworkProblem = nil
         }
+        let launches = GuestLaunch.all(
+            job: job, directory: directory, tokens: tokens, baseURL: baseURL, port: server.port, privateNetwork: privateNetwork)
 
         var owner = RunOwner(
             job: job, journal: journal, activity: activity, clock: clock, options: options,
@@ -232,6 +247,10 @@ public enum SupportHostRun {
                 for (index, launch) in launches.enumerated() {
                     let name = job.guests[index].name
                     group.addTask {
+                        if let privateNetworkProblem {
+                            input.yield(.launchFailed(privateNetworkProblem, guest: index))
+                            return
+                        }
                         do {
                             if index == 0 { try await options.prepareLaunch?(launch.address) }
                             try await options.prepareGuestLaunch?(name, launch.address)
@@ -286,6 +305,7 @@ public enum SupportHostRun {
             alarm.cancel()
             group.cancelAll()
         }
+        withExtendedLifetime(privateNetwork) {}
         signals?.cancel()
         owner.sweep()
         try? await blocking { FileSystemSync.sync(directory) }

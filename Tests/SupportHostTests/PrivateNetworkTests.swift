@@ -36,17 +36,47 @@ import Glibc
     @Test func theCommandLineGetsASecondNICOnTheMulticastNetdevAndTheKernelItsAddress() throws {
         let member = try PrivateNetwork(port: 40123).member(2, of: 2)
         let pc = QemuGuest(arch: .x86_64, kernel: "k", initrd: "i", append: "quiet")
-        let line = pc.commandLine(iso: "inj.iso", monitorSocket: "m.sock", privateNetwork: member)
+        let line = pc.commandLine(iso: "inj.iso", monitorSocket: "m.sock", privateNetwork: member.nic)
         let netdev = try #require(line.firstIndex(of: "socket,id=privnet,mcast=239.255.3.1:40123,localaddr=127.0.0.1"))
         #expect(line[netdev - 1] == "-netdev")
         #expect(line.contains("virtio-net-pci,netdev=privnet,mac=52:54:00:10:03:0c,romfile="))
         #expect(line.contains("virtio-net-pci,netdev=n0,romfile="), "the user-mode NIC stays, and first")
         let append = try #require(line.firstIndex(of: "-append").map { line[$0 + 1] })
-        #expect(append.hasSuffix("support_host.private_address=10.0.3.12/24 support_host.private_mac=52:54:00:10:03:0c quiet"))
-        let arm = QemuGuest(arch: .arm64, kernel: "k", initrd: "i").commandLine(iso: "inj.iso", monitorSocket: "m.sock", privateNetwork: member)
+        #expect(append == "console=ttyS0 loglevel=6 no_timer_check support_host.private_address=10.0.3.12/24 support_host.private_mac=52:54:00:10:03:0c quiet")
+        let arm = QemuGuest(arch: .arm64, kernel: "k", initrd: "i").commandLine(iso: "inj.iso", monitorSocket: "m.sock", privateNetwork: member.nic)
         #expect(arm.contains("virtio-net-device,netdev=privnet,mac=52:54:00:10:03:0c"))
+        let armAppend = try #require(arm.firstIndex(of: "-append").map { arm[$0 + 1] })
+        #expect(!armAppend.contains("no_timer_check"), "a PC's kernel argument only")
         let alone = pc.commandLine(iso: "inj.iso", monitorSocket: "m.sock")
         #expect(!alone.joined(separator: " ").contains("privnet") && !alone.joined(separator: " ").contains("support_host."))
+    }
+
+    /// A guest of a job is prepared before the run has its port (`GuestKinds`): its command line
+    /// has the placeholders, and what `GuestLaunch` fills in makes it the member's own.
+    @Test func placeholdersFilledInGiveTheMembersOwnCommandLine() throws {
+        let member = try PrivateNetwork(port: 40123).member(1, of: 2)
+        for arch in QemuArch.allCases {
+            let qemu = QemuGuest(arch: arch, kernel: "k", initrd: "i", append: "quiet")
+            let prepared = qemu.commandLine(iso: "inj.iso", monitorSocket: "m.sock", privateNetwork: .placeholders)
+            let filled = prepared.map { argument in
+                member.placeholders.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+            }
+            #expect(filled == qemu.commandLine(iso: "inj.iso", monitorSocket: "m.sock", privateNetwork: member.nic), "\(arch)")
+        }
+        #expect(member.placeholders["{private_address}"] == "10.0.3.11")
+        #expect(member.placeholders["{private_netdev}"] == "socket,id=privnet,mcast=239.255.3.1:40123,localaddr=127.0.0.1")
+    }
+
+    @Test func aResumedNetworkReservesItsRecordedPortAgainWhenItIsFree() throws {
+        var first: PrivateNetwork? = try PrivateNetwork.reserve()
+        let port = try #require(first?.port)
+        let whileHeld = PrivateNetwork.resume(port: port)
+        #expect(whileHeld.port == port && !whileHeld.isReserved, "the port is still the network's, held or not")
+        first = nil
+        let resumed = PrivateNetwork.resume(port: port)
+        #expect(resumed.port == port && resumed.isReserved)
+        #expect(Self.bindsLoopback(port: port) == EADDRINUSE)
+        #expect(PrivateNetwork.resume(port: 70000).port == 70000, "no port to hold: kept as recorded, not a crash")
     }
 
     @Test func aReservedPortIsHeldUntilTheNetworkGoes() throws {

@@ -69,7 +69,7 @@ extension QemuSuites {
                 try Data(script.utf8).write(to: file)
                 let launcher = qemu.commandLine(
                     iso: "{injector_iso}", monitorSocket: scratch.appendingPathComponent("\(name).sock").path,
-                    privateNetwork: try network.member(number, of: 2))
+                    privateNetwork: try network.member(number, of: 2).nic)
                 let runDir = Fixtures.runDirectory("privnet-\(arch.rawValue)-\(name)")
                 let finished = try await HostProcess.run(
                     ["test", file.path, "--guest-host", QemuGuest.hostAddressInGuest, "--startup-timeout", "120", "--total-timeout", "270", "--fail-on-panic",

@@ -62,8 +62,11 @@ public struct GuestKinds: Sendable {
                     }
                     let qemu = QemuGuest(arch: arch, kernel: files.kernel(arch), initrd: files.initrd(arch))
                     try qemu.check(files: files)
-                    guest.command = qemu.commandLine(iso: injector.iso.path, monitorSocket: injector.monitorSocket.path)
-                        + (settings.privateNetwork == true ? PrivateNetworkWiring.qemuArguments(arch: arch) : [])
+                    // The run reserves the network's port once the job is prepared: placeholders
+                    // until then, filled in per guest by `GuestLaunch`.
+                    guest.command = qemu.commandLine(
+                        iso: injector.iso.path, monitorSocket: injector.monitorSocket.path,
+                        privateNetwork: settings.privateNetwork == true ? .placeholders : nil)
                     if guest.stopCommands == nil {
                         guest.stopCommands = QemuGuest.stopCommands(script: files.qemuStop, monitorSocket: injector.monitorSocket.path)
                     }

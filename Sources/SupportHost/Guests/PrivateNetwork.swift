@@ -39,8 +39,16 @@ struct PrivateNetwork: Sendable, Equatable {
 
     /// A network on a port no other run's network has while this value lives.
     static func reserve() throws(PrivateNetworkError) -> PrivateNetwork {
-        let hold = try PortHold()
+        let hold = try PortHold(port: 0)
         return PrivateNetwork(port: hold.port, hold: hold)
+    }
+
+    /// The network a run taken over already has, on its recorded port: reserved again if the
+    /// port is still free (the dead host's reservation went with it; its qemu guests still use
+    /// the port), else as it is — the guests are on it either way.
+    static func resume(port: Int) -> PrivateNetwork {
+        guard let hold = try? PortHold(port: port) else { return PrivateNetwork(port: port) }
+        return PrivateNetwork(port: port, hold: hold)
     }
 
     private init(port: Int, hold: PortHold) {
@@ -48,22 +56,30 @@ struct PrivateNetwork: Sendable, Equatable {
         self.hold = hold
     }
 
+    /// Whether this value keeps its port from other runs' reservations.
+    var isReserved: Bool { hold != nil }
+
     static func == (lhs: PrivateNetwork, rhs: PrivateNetwork) -> Bool { lhs.port == rhs.port }
+
+    /// qemu's `-netdev` value, the same for every guest of the network.
+    var netdev: String { "socket,id=\(Self.netdevID),mcast=\(Self.group):\(port),localaddr=127.0.0.1" }
+    static let netdevID = "privnet"
 
     /// Guest `number` (from 1, in job order) of `count` guests on this network.
     func member(_ number: Int, of count: Int) throws(PrivateNetworkError) -> Member {
         guard count >= 1, count <= Self.maximumGuests else { throw .tooManyGuests(count) }
         guard number >= 1, number <= count else { throw .noSuchGuest(number, count) }
-        return Member(port: port, number: number)
+        return Member(network: self, number: number)
     }
 
     /// One guest's place on the network: its address, its MAC, and what qemu and the guest's
     /// kernel are told.
     struct Member: Sendable, Equatable {
-        let port: Int
+        let network: PrivateNetwork
         /// From 1, in job order.
         let number: Int
 
+        var port: Int { network.port }
         /// `10.0.3.11` for guest 1.
         var address: String { "\(PrivateNetwork.subnet).\(PrivateNetwork.firstHost - 1 + number)" }
         var addressWithPrefix: String { "\(address)/\(PrivateNetwork.prefixLength)" }
@@ -76,36 +92,65 @@ struct PrivateNetwork: Sendable, Equatable {
             return "52:54:00:10:03:" + (hex.count == 1 ? "0" + hex : hex)
         }
 
-        /// The second NIC: a virtio-net on the shared multicast netdev, after the user-mode
-        /// one. `romfile=` as for the first NIC (no iPXE ROM on a PC; the virt board has none).
-        func qemuArguments(arch: QemuArch) -> [String] {
-            [
-                "-netdev", "socket,id=privnet,mcast=\(PrivateNetwork.group):\(port),localaddr=127.0.0.1",
-                "-device", "virtio-net-\(arch.deviceSuffix),netdev=privnet,mac=\(mac)" + (arch == .arm64 ? "" : ",romfile="),
-            ]
-        }
-
         /// Read by the guest's `/init`, which gives the NIC with this MAC the address and the
         /// name eth1. Dotted names: the kernel takes them for a module's parameters and neither
         /// warns about them nor puts them in init's environment.
         var kernelArguments: String {
             "support_host.private_address=\(addressWithPrefix) support_host.private_mac=\(mac)"
         }
+
+        /// What `QemuGuest.commandLine` puts on the command line for this guest.
+        var nic: NIC { NIC(netdev: network.netdev, mac: mac, kernelArguments: kernelArguments) }
+
+        /// The second NIC's qemu arguments (`QemuGuest.commandLine` adds them itself).
+        func qemuArguments(arch: QemuArch) -> [String] { nic.qemuArguments(arch: arch) }
+
+        /// A guest's command-line placeholders, filled in by `GuestLaunch`: a qemu command line
+        /// of the job's own gets the same NIC as a `qemu:ARCH` guest with
+        /// `-netdev {private_netdev} -device virtio-net-pci,netdev=privnet,mac={private_mac}`
+        /// and `-append '… {private_kernel_args}'`.
+        var placeholders: [String: String] {
+            [
+                NIC.placeholders.netdev: network.netdev, NIC.placeholders.mac: mac,
+                NIC.placeholders.kernelArguments: kernelArguments, "{private_address}": address,
+            ]
+        }
+    }
+
+    /// A guest's NIC on the network as its qemu command line says it: one member's values, or
+    /// the placeholders (`NIC.placeholders`) a guest of a job is prepared with before the run
+    /// has reserved its port.
+    struct NIC: Sendable, Equatable {
+        let netdev: String
+        let mac: String
+        let kernelArguments: String
+
+        static let placeholders = NIC(netdev: "{private_netdev}", mac: "{private_mac}", kernelArguments: "{private_kernel_args}")
+
+        /// The second NIC: a virtio-net on the shared multicast netdev, after the user-mode
+        /// one. `romfile=` as for the first NIC (no iPXE ROM on a PC; the virt board has none).
+        func qemuArguments(arch: QemuArch) -> [String] {
+            [
+                "-netdev", netdev,
+                "-device", "virtio-net-\(arch.deviceSuffix),netdev=\(PrivateNetwork.netdevID),mac=\(mac)" + (arch == .arm64 ? "" : ",romfile="),
+            ]
+        }
     }
 }
 
-/// A UDP socket bound to a kernel-chosen port of 127.0.0.1, closed when the last copy of the
-/// network that holds it goes. Sendable: its stored properties are immutable.
+/// A UDP socket bound to a port of 127.0.0.1 (0: one the kernel chooses), closed when the last
+/// copy of the network that holds it goes. Sendable: its stored properties are immutable.
 private final class PortHold: Sendable {
     let descriptor: Int32
     let port: Int
 
-    init() throws(PrivateNetworkError) {
+    init(port wanted: Int) throws(PrivateNetworkError) {
+        guard let wantedPort = UInt16(exactly: wanted) else { throw .cannotReservePort("\(wanted) is no port") }
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .cannotReservePort(String(cString: strerror(errno))) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = wantedPort.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in

@@ -32,6 +32,14 @@ public enum QemuArch: String, Sendable, CaseIterable {
         }
     }
 
+    /// Added to every guest's kernel command line. On a PC `no_timer_check`: at boot the kernel
+    /// checks that timer interrupts arrive through the IO-APIC by waiting a calibrated busy loop
+    /// for a few ticks; a TCG vCPU on a loaded host can see none in time, and the kernel panics
+    /// ("IO-APIC + timer doesn't work!", seen on an i386 boot while the suite ran). qemu's
+    /// emulated IO-APIC does deliver them. (arm64 has no
+    /// such check, and would hand an unknown word to `/init`.)
+    var kernelArguments: [String] { self == .arm64 ? [] : ["no_timer_check"] }
+
     /// virtio-pci devices on a PC, virtio-mmio ones on the virt board (no PCI probing).
     var deviceSuffix: String { self == .arm64 ? "device" : "pci" }
 

@@ -20,11 +20,13 @@ struct QemuGuest {
     /// with `-kernel` does not need and which costs boot time under TCG. `loglevel=6` keeps the
     /// kernel's informational boot messages (a few hundred lines through an emulated UART) off
     /// the console; notices (the `Linux version` banner a reboot pattern looks for), warnings
-    /// and panics are still printed. With `privateNetwork`, a second NIC on the run's private
+    /// and panics are still printed. With `privateNetwork` (a member's NIC, or
+    /// `PrivateNetwork.NIC.placeholders` for a guest of a job), a second NIC on the run's private
     /// network and the kernel arguments that give the guest its address there (before `append`,
     /// so that an `append` of the same key wins).
-    func commandLine(iso: String, monitorSocket: String, privateNetwork: PrivateNetwork.Member? = nil) -> [String] {
-        let kernelArguments = ["console=\(arch.console)", "loglevel=6", privateNetwork?.kernelArguments, append].compactMap { $0 }.joined(separator: " ")
+    func commandLine(iso: String, monitorSocket: String, privateNetwork: PrivateNetwork.NIC? = nil) -> [String] {
+        let kernelArguments = (["console=\(arch.console)", "loglevel=6"] + arch.kernelArguments + [privateNetwork?.kernelArguments, append].compactMap { $0 })
+            .joined(separator: " ")
         return [arch.qemuBinary] + arch.machine + [
             "-m", String(memoryMiB),
             "-kernel", kernel, "-initrd", initrd, "-append", kernelArguments,
