@@ -86,19 +86,7 @@ public struct Job: Sendable {
         listenPort = settings.listenPort ?? 0
         if !(0...65535).contains(listenPort) || listenHost.isEmpty { problems.append(.badListen("\(listenHost):\(listenPort)")) }
 
-        var results: [ResultPath] = []
-        var seen: Set<String> = []
-        for (path, required) in settings.results.map({ ($0, true) }) + settings.optionalResults.map({ ($0, false) }) {
-            guard path.hasPrefix("/"), path != "/", !path.contains("?") else {
-                problems.append(.badResultPath(path))
-                continue
-            }
-            guard seen.insert(path).inserted else {
-                problems.append(.duplicateResultPath(path))
-                continue
-            }
-            results.append(ResultPath(path: path, required: required))
-        }
+        let results = Self.resultPaths(required: settings.results, optional: settings.optionalResults, problems: &problems)
 
         var mirrors: [MirrorMount] = []
         for (rawPrefix, directory) in settings.mirrors {
@@ -223,6 +211,25 @@ public struct Job: Sendable {
         }
         if privateNetwork { file["private_network"] = true }
         return .object(file)
+    }
+
+    /// Result paths, required ones first: each starts with `/`, is not `/`, has no query and is
+    /// given once; a path that breaks a rule is left out and named in `problems`.
+    static func resultPaths(required: [String], optional: [String], problems: inout [JobError]) -> [ResultPath] {
+        var results: [ResultPath] = []
+        var seen: Set<String> = []
+        for (path, isRequired) in required.map({ ($0, true) }) + optional.map({ ($0, false) }) {
+            guard path.hasPrefix("/"), path != "/", !path.contains("?") else {
+                problems.append(.badResultPath(path))
+                continue
+            }
+            guard seen.insert(path).inserted else {
+                problems.append(.duplicateResultPath(path))
+                continue
+            }
+            results.append(ResultPath(path: path, required: isRequired))
+        }
+        return results
     }
 
     /// Whether a command name resolves to an executable file, as `execvp` would look it up.

@@ -52,21 +52,9 @@ public struct JobGuest: Sendable, Equatable {
                 problems.append(.badGuest(index: index, reason: "it has no command (give one, or a guest kind: \(QemuArch.guestNames.joined(separator: ", ")))"))
             }
             // `results` and `optional_results` each replace the job's own, or take them when absent.
-            var own: [ResultPath] = []
-            var seen: Set<String> = []
-            let required = entry.results ?? results.filter(\.required).map(\.path)
-            let optional = entry.optionalResults ?? results.filter { !$0.required }.map(\.path)
-            for (path, isRequired) in required.map({ ($0, true) }) + optional.map({ ($0, false) }) {
-                guard path.hasPrefix("/"), path != "/", !path.contains("?") else {
-                    problems.append(.badResultPath(path))
-                    continue
-                }
-                guard seen.insert(path).inserted else {
-                    problems.append(.duplicateResultPath(path))
-                    continue
-                }
-                own.append(ResultPath(path: path, required: isRequired))
-            }
+            let own = Job.resultPaths(
+                required: entry.results ?? results.filter(\.required).map(\.path),
+                optional: entry.optionalResults ?? results.filter { !$0.required }.map(\.path), problems: &problems)
             for stop in entry.stopCommands ?? [] where !(stop.first.map(Job.isExecutable) ?? false) {
                 problems.append(.commandNotFound(stop.first ?? ""))
             }
