@@ -28,11 +28,11 @@ struct ResultPlace {
 extension TestPlugin {
     /// The place of a request's result: 404 for a path that is another guest's, not this one's.
     func place(of request: GuestRequest) throws -> ResultPlace {
-        let configuration = context.configuration
-        guard configuration.results(of: request.guest).contains(where: { $0.path == request.path }) else {
+        let place = ResultPlace(path: request.path, guest: context.configuration.tag(request.guest))
+        guard resultKeys.contains(place.key) else {
             throw GuestError(404, "\(request.path) is not a result path of guest \(request.guest)")
         }
-        return ResultPlace(path: request.path, guest: configuration.tag(request.guest))
+        return place
     }
 
     /// `results/NAME/` for a guest of a run of several, made on first use.

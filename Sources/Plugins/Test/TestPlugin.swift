@@ -15,9 +15,17 @@ public final class TestPlugin: Plugin {
 
     let context: any HostContext
     let state = Locked(TestState())
+    /// Every guest's result paths as `ResultPlace` keys: a lookup per upload, not a scan of
+    /// the job's list (a job may name hundreds of thousands of paths).
+    let resultKeys: Set<String>
 
     public init(context: any HostContext) {
         self.context = context
+        let configuration = context.configuration
+        let guests = configuration.guests.count > 1 ? configuration.guests.map(\.name) : [nil]
+        resultKeys = Set(guests.flatMap { guest in
+            (guest.map { configuration.results(of: $0) } ?? configuration.results).map { ResultPlace.key(guest: guest, path: $0.path) }
+        })
     }
 
     public var namespaces: [Namespace] { context.configuration.results.map { .exact($0.path) } }
