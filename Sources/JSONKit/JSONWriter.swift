@@ -57,9 +57,15 @@ package enum JSONWriter {
 
     package static func writeString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings (paths, digests, base64 of small results) need no escape: copied whole.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            out += text.utf8
+        // Most strings (paths, digests, base64 of small results) need no escape: copied whole,
+        // checked over their contiguous bytes (the `UTF8View`'s iterator cost 6% of a small
+        // upload's CPU on the base64 of its bytes).
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
             out.append(UInt8(ascii: "\""))
             return
         }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// The four main hooks a plug-in may implement; the roles are fixed by the design. (Three more,
-/// `runPhaseChanged`, `guestChanged` and `recoverFiles`, have defaults that do nothing.)
+/// The four main hooks a plug-in may implement; the roles are fixed by the design. (Four more,
+/// `runPhaseChanged`, `guestChanged`, `recoverFiles` and `finishFiles`, have defaults that do
+/// nothing.)
 ///
 /// `support-host plugins` lists which of them each row of the table implements.
 public enum Hook: String, CaseIterable, Sendable, Codable {
@@ -100,9 +101,16 @@ public protocol Plugin: AnyObject, Sendable {
     /// restore from its journal records, remove what was never acknowledged). Returns report
     /// sections that replace those of `report()` with the same key.
     func recoverFiles(_ recovery: FileRecovery) -> [String: JSONValue]
+
+    /// End-of-run hook: every guest is gone; write the files the plug-in put off during the run
+    /// (reading its own records again through `records` if it needs what they hold). The host
+    /// then makes the file system durable (`syncfs`) and writes the report. What is still not
+    /// written is for `recoverFiles` to repair.
+    func finishFiles(_ records: FileRecovery) async
 }
 
-/// What a plug-in's `recoverFiles` hook gets: where the run is, and its own records again.
+/// What a plug-in's `recoverFiles` and `finishFiles` hooks get: where the run is, and its own
+/// records again.
 public struct FileRecovery: Sendable {
     /// The run directory being recovered.
     public let runDirectory: URL
@@ -145,6 +153,8 @@ extension Plugin {
     public func guestChanged(_ guest: String, _ change: GuestChange) {}
 
     public func recoverFiles(_ recovery: FileRecovery) -> [String: JSONValue] { [:] }
+
+    public func finishFiles(_ records: FileRecovery) async {}
 }
 
 /// A command hook was asked for something it does not do.

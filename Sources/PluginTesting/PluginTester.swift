@@ -159,6 +159,13 @@ public struct PluginTester<P: Plugin>: Sendable {
         return fresh.recoverFiles(FileRecovery(runDirectory: context.runDirectory) { body in entries.forEach(body) })
     }
 
+    /// The run's end: the plug-in writes the files it put off (`finishFiles`), reading its own
+    /// records again from what was written so far.
+    public func finishFiles() async {
+        let entries = context.journalEntries().filter { $0.source == P.name }
+        await plugin.finishFiles(FileRecovery(runDirectory: context.runDirectory) { body in entries.forEach(body) })
+    }
+
     /// A body that delivers `data` in chunks, with its length announced.
     public static func body(_ data: Data, chunkSize: Int = 16 << 10) -> RequestBody {
         let chunks = Chunks(data: data, size: max(1, chunkSize))

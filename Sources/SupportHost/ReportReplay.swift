@@ -156,15 +156,8 @@ struct ReportReplay {
     /// reading its own records again only if it needs to; returns the sections they replace.
     mutating func recoverFiles() -> [String: JSONValue] {
         var sections: [String: JSONValue] = [:]
-        let journal = directory.journal
         for (name, plugin) in madePlugins() {
-            let recovery = FileRecovery(runDirectory: directory.url) { body in
-                guard let mapped = try? MappedJournal(journal) else { return }
-                _ = JournalFormat.scan(mapped.bytes) { entry in
-                    if entry.source == name { body(entry) }
-                }
-            }
-            sections.merge(plugin.recoverFiles(recovery)) { current, _ in current }
+            sections.merge(plugin.recoverFiles(ownRecords(of: name, in: directory))) { current, _ in current }
         }
         return sections
     }
@@ -206,5 +199,17 @@ struct ReportReplay {
             }
         }
         return .object(report)
+    }
+}
+
+/// A plug-in's own records in the run's journal, read again on demand (`FileRecovery`): only
+/// what is on disk, so the caller makes sure the records it needs were written durably.
+func ownRecords(of plugin: String, in directory: RunDirectory) -> FileRecovery {
+    let journal = directory.journal
+    return FileRecovery(runDirectory: directory.url) { body in
+        guard let mapped = try? MappedJournal(journal) else { return }
+        _ = JournalFormat.scan(mapped.bytes) { entry in
+            if entry.source == plugin { body(entry) }
+        }
     }
 }

@@ -308,6 +308,7 @@ public enum SupportHostRun {
         withExtendedLifetime(privateNetwork) {}
         signals?.cancel()
         owner.sweep()
+        for plugin in plugins { await plugin.finishFiles(ownRecords(of: type(of: plugin).name, in: directory)) }
         try? await blocking { FileSystemSync.sync(directory) }
         try await owner.recordOutcome()
         await server.stop()

@@ -21,7 +21,64 @@ struct TestPluginTests {
         let record = try #require(tester.context.records.first { $0.kind == "result-stored" })
         #expect(record.durable)
         let file = try #require(record.fields["file"]?.stringValue)
+        await tester.finishFiles()
         #expect(try Data(contentsOf: tester.context.runDirectory.appendingPathComponent(file)) == Data("all good\n".utf8))
+    }
+
+    /// No bytes held in memory (`deferred_file_bytes` 0): a small result's file is written at
+    /// the run's end only, from its journal record.
+    static let nothingHeld = RunConfiguration(
+        results: [ResultPath(path: "/result.txt", required: true), ResultPath(path: "/other.txt", required: false)],
+        settings: ["Test": .object(["deferred_file_bytes": .int(0)])])
+
+    @Test func aSmallResultsFileWaitsForTheRunsEndWhenNoBytesAreHeld() async throws {
+        let tester = try PluginTester(TestPlugin.self, configuration: Self.nothingHeld)
+        defer { tester.context.removeRunDirectory() }
+        #expect(try await tester.put("/result.txt", body: Data("from the journal\n".utf8)).status == 201)
+        let url = tester.context.resultsDirectory.appendingPathComponent("result.txt")
+        try await Task.sleep(for: .milliseconds(400))  // past the quiet period: nothing to write
+        #expect(!FileManager.default.fileExists(atPath: url.path))
+        await tester.finishFiles()
+        #expect(try Data(contentsOf: url) == Data("from the journal\n".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tester.context.resultsDirectory.path) == ["result.txt"])
+    }
+
+    @Test func heldSmallResultsAreWrittenOnceUploadsPause() async throws {
+        let tester = try PluginTester(TestPlugin.self, configuration: Self.configuration)
+        defer { tester.context.removeRunDirectory() }
+        #expect(try await tester.put("/result.txt", body: Data("soon\n".utf8)).status == 201)
+        let url = tester.context.resultsDirectory.appendingPathComponent("result.txt")
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: url.path) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try Data(contentsOf: url) == Data("soon\n".utf8))
+    }
+
+    @Test func aResumedRunWritesTheSmallResultsItsPredecessorLeft() async throws {
+        let tester = try PluginTester(TestPlugin.self, configuration: Self.nothingHeld)
+        defer { tester.context.removeRunDirectory() }
+        _ = try await tester.put("/result.txt", body: Data("first host\n".utf8))
+        let next = try tester.resumed()  // the first host stopped before writing the file
+        _ = try await next.put("/other.txt", body: Data("second host\n".utf8))
+        await next.finishFiles()
+        let results = tester.context.resultsDirectory
+        #expect(try Data(contentsOf: results.appendingPathComponent("result.txt")) == Data("first host\n".utf8))
+        #expect(try Data(contentsOf: results.appendingPathComponent("other.txt")) == Data("second host\n".utf8))
+    }
+
+    @Test func aResultOverTheInlineLimitIsAFileBeforeItsAnswer() async throws {
+        let tester = try PluginTester(TestPlugin.self, configuration: Self.nothingHeld)
+        defer { tester.context.removeRunDirectory() }
+        let bytes = Data((0..<(65536 + 1)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        #expect(try await tester.put("/result.txt", body: bytes).status == 201)
+        #expect(try Data(contentsOf: tester.context.resultsDirectory.appendingPathComponent("result.txt")) == bytes)
+        let record = try #require(tester.context.records.first { $0.kind == "result-stored" })
+        #expect(record.fields["inline_base64"] == nil)
+    }
+
+    @Test func aBadDeferredBudgetIsRefused() throws {
+        let bad = RunConfiguration(settings: ["Test": .object(["deferred_file_bytes": .int(-1)])])
+        #expect(throws: PluginError.self) { try PluginTester(TestPlugin.self, configuration: bad) }
     }
 
     @Test func anIdenticalRepeatIs200() async throws {

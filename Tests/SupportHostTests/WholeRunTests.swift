@@ -102,12 +102,15 @@ struct WholeRunTests {
     @Test func aThrowingHookAnswers4xxOr500AndTheRunGoesOn() async throws {
         let runDir = Fixtures.runDirectory("throwing")
         // Bad JSON to Discover: its import hook throws a 400. Removing results/ under the Test
-        // plug-in makes its import hook fail for a reason of the host's: a 500.
+        // plug-in makes its import hook fail for a reason of the host's: a 500 for a result
+        // large enough to stream to a file there (a small one waits in the journal).
         let guest = Fixtures.guestScript(#"""
             code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data 'not json' "$SUPPORT_HOST_URL/discover/x")
             test "$code" = 400
             rm -rf "$1/results"
-            code=$(curl -s -o /dev/null -w '%{http_code}' -T /etc/hostname "$SUPPORT_HOST_URL/out.txt")
+            big=$(mktemp); trap 'rm -f "$big"' EXIT
+            head -c 70000 /dev/zero > "$big"
+            code=$(curl -s -o /dev/null -w '%{http_code}' -T "$big" "$SUPPORT_HOST_URL/out.txt")
             test "$code" = 500
             code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$SUPPORT_HOST_URL/")
             test "$code" = 405

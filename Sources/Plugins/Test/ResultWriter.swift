@@ -9,13 +9,12 @@ import SystemPackage
 import Glibc
 #endif
 
-/// Streams one upload into a temporary file in `results/`, hashing as it goes, and moves it into
-/// place only when it is whole and on stable storage.
-///
-/// A small result (up to `inlineLimit`) is also kept in memory: its bytes go into the journal
-/// record that stores it, so that record's fsync — shared by every upload of the group — is the
-/// only one it needs, and `recover` writes the file back from the journal if a machine crash
-/// lost it. A larger result is fsynced itself, then its directory after the rename.
+/// Receives one upload, hashing as it goes. A small result (up to `inlineLimit`) stays in
+/// memory and never becomes a file during the upload: its bytes go into the journal record that
+/// stores it, so that record's fsync — shared by every upload of the group — is the only one it
+/// needs, and `DeferredResultFiles` writes the file later (see there). A larger result streams
+/// into a temporary file in `results/`, which is fsynced, renamed into place and its directory
+/// fsynced before the answer.
 struct ResultWriter {
     static let inlineLimit = 64 << 10
     /// The name a result has while it arrives: never acknowledged, so `recover` removes it.
@@ -25,7 +24,10 @@ struct ResultWriter {
     /// a name is a directory, which showed in profiles of small uploads.
     let directory: String
     let temporaryPath: String
-    private let fd: Int32
+    /// The temporary file, opened only once the result outgrows `inlineLimit` (-1 until then):
+    /// creating a file per small upload cost more CPU than the rest of the upload (ext4's inode
+    /// allocation and the directory's lock, contended by concurrent uploads).
+    private var fd: Int32 = -1
     private var hasher = SHA256()
     private(set) var size: Int64 = 0
     /// The first bytes, to tell whether the result is worth parsing as XML.
@@ -39,20 +41,22 @@ struct ResultWriter {
     init(directory: URL) throws {
         self.directory = directory.path
         temporaryPath = self.directory + "/" + Self.temporaryPrefix + UUID().uuidString
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw POSIXFailure("open \(temporaryPath)", errno) }
     }
 
     mutating func write(_ chunk: Data) throws {
+        hasher.update(data: chunk)
+        size += Int64(chunk.count)
+        if head.count < 64 { head += chunk.prefix(64 - head.count) }
+        if size <= Self.inlineLimit {
+            inlineBytes?.append(chunk)
+            return
+        }
+        if fd < 0 { try openFile() }
         do {
             try FileIO.writeAll(fd, chunk)
         } catch {
             throw POSIXFailure("write \(temporaryPath)", error.rawValue)
         }
-        hasher.update(data: chunk)
-        size += Int64(chunk.count)
-        if head.count < 64 { head += chunk.prefix(64 - head.count) }
-        if size > Self.inlineLimit { inlineBytes = nil } else { inlineBytes?.append(chunk) }
         // A large result starts going to the disk while the rest arrives, so the fsync before
         // its answer waits for the last few MiB instead of the whole file.
         if size - writebackStarted >= Self.writebackStep {
@@ -61,11 +65,18 @@ struct ResultWriter {
         }
     }
 
-    /// Renames a result whose bytes go into the journal: no fsync here, the journal's is the one.
-    func commitInline(as name: String) throws {
-        let final = directory + "/" + name
-        guard rename(temporaryPath, final) == 0 else { throw POSIXFailure("rename to \(final)", errno) }
-        close(fd)  // last: on a failure above, `discard` closes it, and only it
+    /// The result outgrew `inlineLimit`: from here on it streams to the temporary file.
+    private mutating func openFile() throws {
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXFailure("open \(temporaryPath)", errno) }
+        if let held = inlineBytes, !held.isEmpty {
+            do {
+                try FileIO.writeAll(fd, held)
+            } catch {
+                throw POSIXFailure("write \(temporaryPath)", error.rawValue)
+            }
+        }
+        inlineBytes = nil
     }
 
     /// Makes the file durable and renames it to `name`, off the cooperative pool: the fsyncs
@@ -85,6 +96,7 @@ struct ResultWriter {
     var digest: String { hexEncoded(hasher.finalize()) }
 
     func discard() {
+        guard fd >= 0 else { return }
         close(fd)
         unlink(temporaryPath)
     }

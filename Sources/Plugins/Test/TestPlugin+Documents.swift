@@ -8,7 +8,7 @@ extension TestPlugin {
     /// The result itself is stored whatever its content; a document that is too large, refused
     /// (a DTD, entities) or not PITA-XML is simply not read, and the journal says why.
     /// Returns what to add to the answer.
-    func readDocument(_ result: StoredResult, head: Data) async throws -> [String: JSONValue] {
+    func readDocument(_ result: StoredResult, head: Data, bytes: Data? = nil) async throws -> [String: JSONValue] {
         guard PITADocument.looksLikeXML(head) else { return [:] }
         guard result.size <= Int64(PITADocument.maxParsedBytes) else {
             context.record("result-not-read", [
@@ -19,7 +19,8 @@ extension TestPlugin {
         }
         let document: PITADocument?
         do {
-            let data = try Data(contentsOf: context.runDirectory.appendingPathComponent(result.file))
+            // A small result's file may not be written yet: its bytes come from the upload.
+            let data = try bytes ?? Data(contentsOf: context.runDirectory.appendingPathComponent(result.file))
             document = try PITADocument.read(data)
         } catch {
             context.record("result-not-read", ["path": .string(result.path), "reason": .string("\(error)")])

@@ -12,6 +12,19 @@ extension TestPlugin {
     /// Reports never show it.
     static let inlineResultField = "inline_base64"
 
+    /// The run's end: the small results' files not written yet (`DeferredResultFiles`), and any
+    /// small result's file a host before this one stopped before writing (a resumed run).
+    public func finishFiles(_ records: FileRecovery) async {
+        let waiting = deferredFiles.waitingFiles
+        let missing = state.withLock { state in
+            state.stored.values.filter { result in
+                result.size <= ResultWriter.inlineLimit && result.pieces == nil && !waiting.contains(result.file)
+                    && access(context.runDirectory.appendingPathComponent(result.file).path, F_OK) != 0
+            }.map { ($0.file, $0.sha256) }
+        }
+        await deferredFiles.writeAll(alsoMissing: Dictionary(missing) { first, _ in first }, records: records)
+    }
+
     public func recoverFiles(_ recovery: FileRecovery) -> [String: JSONValue] {
         let directory = recovery.runDirectory
         let results = (report()["results"]?.arrayValue ?? []).compactMap(\.objectValue)

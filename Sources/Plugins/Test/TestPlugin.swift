@@ -18,9 +18,18 @@ public final class TestPlugin: Plugin {
     /// Every guest's result paths as `ResultPlace` keys: a lookup per upload, not a scan of
     /// the job's list (a job may name hundreds of thousands of paths).
     let resultKeys: Set<String>
+    let deferredFiles: DeferredResultFiles
 
-    public init(context: any HostContext) {
+    public init(context: any HostContext) throws {
         self.context = context
+        try context.settings.allowOnly(["deferred_file_bytes"])
+        let budget = try context.settings.int("deferred_file_bytes") ?? (32 << 20)
+        guard (0...(1 << 30)).contains(budget) else {
+            throw PluginError.badSetting(key: "deferred_file_bytes", value: "\(budget)", reason: "must be 0 to 1073741824")
+        }
+        deferredFiles = DeferredResultFiles(runDirectory: context.runDirectory, memoryBudget: Int(budget)) { file, reason in
+            context.record("result-file-not-written", ["file": .string(file), "reason": .string(reason)])
+        }
         let configuration = context.configuration
         let guests = configuration.guests.count > 1 ? configuration.guests.map(\.name) : [nil]
         resultKeys = Set(guests.flatMap { guest in
@@ -76,7 +85,8 @@ public final class TestPlugin: Plugin {
             return try answerRepeat(of: earlier, sha256: digest, size: writer.size)
         }
         do {
-            if writer.inlineBytes != nil { try writer.commitInline(as: fileName) } else { try await writer.commit(as: fileName) }
+            // A small result's file is written later (`DeferredResultFiles`): its record holds it.
+            if writer.inlineBytes == nil { try await writer.commit(as: fileName) }
         } catch {
             state.withLock { _ = $0.stored.removeValue(forKey: place.key) }
             writer.discard()
@@ -103,6 +113,7 @@ public final class TestPlugin: Plugin {
         var fields = result.fields
         if let inline { fields[Self.inlineResultField] = .string(inline.base64EncodedString()) }
         try await context.recordDurably("result-stored", fields)
+        if let inline { deferredFiles.add(file: result.file, bytes: inline, sha256: result.sha256) }
         state.withLock { state in
             if let partial = state.partial.removeValue(forKey: result.key), "results/" + partial.file != result.file {
                 unlink(context.resultsDirectory.appendingPathComponent(partial.file).path)
@@ -110,7 +121,7 @@ public final class TestPlugin: Plugin {
         }
         context.notify(.resultStored(path: result.path, file: result.file, size: result.size, sha256: result.sha256, guest: result.guest))
         var answer = result.fields
-        answer.merge(try await readDocument(result, head: head)) { current, _ in current }
+        answer.merge(try await readDocument(result, head: head, bytes: inline)) { current, _ in current }
         return .json(201, .object(answer))
     }
 
