@@ -83,6 +83,37 @@ struct DurabilityTests {
         #expect(results.filter { $0["restored_from_journal"] == true }.count == 2)
     }
 
+    /// Small results acknowledged but whose files were not written yet (none are held in
+    /// memory here, so none is written before the run's end) when the host is killed: `recover`
+    /// writes every one from the journal.
+    @Test func smallResultsWaitingForTheirFilesSurviveSigkillOfTheHost() async throws {
+        let runDir = Fixtures.runDirectory("deferred")
+        let work = Fixtures.temporaryDirectory("deferred-work")
+        let payloads = (1...20).map { _ in Fixtures.randomData(3000) }
+        for (index, payload) in payloads.enumerated() { try payload.write(to: work.appendingPathComponent("r\(index + 1)")) }
+        let guest = Fixtures.guestScript(#"""
+            curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
+            for i in $(seq 1 20); do curl -fsS -T "$1/r$i" "$SUPPORT_HOST_URL/r$i.bin" >/dev/null & done
+            wait
+            touch "$1/done"
+            exec sleep 300
+            """#)
+        let results = (1...20).flatMap { ["--result", "/r\($0).bin"] }
+        let host = try HostProcess(["run"] + results + ["--set", "Test.deferred_file_bytes=0", "--run-dir", runDir.path, "--", guest, work.path])
+        defer { Self.killGuest(runDir) }
+        #expect(await Fixtures.eventually(timeout: 60) { FileManager.default.fileExists(atPath: work.appendingPathComponent("done").path) })
+        kill(host.pid, SIGKILL)
+        _ = await host.wait()
+        let files = RunFiles(url: runDir)
+        #expect(!FileManager.default.fileExists(atPath: runDir.appendingPathComponent("results/r1.bin").path), "written before the run's end")
+        let recover = try await HostProcess.run(["recover", runDir.path])
+        #expect(recover.status == 0, "\(recover.stderr)")
+        for (index, payload) in payloads.enumerated() { #expect(files.result("r\(index + 1).bin") == payload) }
+        let reported = try files.report["results"]?.arrayValue ?? []
+        #expect(reported.count == 20)
+        #expect(reported.allSatisfy { $0["verified"] == true && $0["restored_from_journal"] == true }, "\(reported)")
+    }
+
     @Test func anUploadCutShortByAHostCrashIsNeverReportedAndItsPartialFileIsRemoved() async throws {
         let runDir = Fixtures.runDirectory("cut")
         let guest = Fixtures.guestScript(#"""
