@@ -29,6 +29,8 @@ struct ResultWriter {
     /// allocation and the directory's lock, contended by concurrent uploads).
     private var fd: Int32 = -1
     private var hasher = SHA256()
+    /// Takes over from `hasher` once the result streams to its file.
+    private var backgroundHasher: BackgroundHasher?
     private(set) var size: Int64 = 0
     /// The first bytes, to tell whether the result is worth parsing as XML.
     private(set) var head = Data()
@@ -44,7 +46,7 @@ struct ResultWriter {
     }
 
     mutating func write(_ chunk: Data) throws {
-        hasher.update(data: chunk)
+        if let backgroundHasher { backgroundHasher.update(chunk) } else { hasher.update(data: chunk) }
         size += Int64(chunk.count)
         if head.count < 64 { head += chunk.prefix(64 - head.count) }
         if size <= Self.inlineLimit {
@@ -69,6 +71,7 @@ struct ResultWriter {
     private mutating func openFile() throws {
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw POSIXFailure("open \(temporaryPath)", errno) }
+        backgroundHasher = BackgroundHasher(continuing: hasher)
         if let held = inlineBytes, !held.isEmpty {
             do {
                 try FileIO.writeAll(fd, held)
@@ -93,7 +96,7 @@ struct ResultWriter {
     }
 
     /// The digest so far, without committing (for comparing a repeat).
-    var digest: String { hexEncoded(hasher.finalize()) }
+    var digest: String { backgroundHasher?.digest ?? hexEncoded(hasher.finalize()) }
 
     func discard() {
         guard fd >= 0 else { return }
