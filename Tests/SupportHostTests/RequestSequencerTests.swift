@@ -130,6 +130,32 @@ struct RequestSequencerTests {
         }
     }
 
+    @Test func aHalfCloseAfterPipelinedRequestsWaitsForTheirReplies() async throws {
+        try await Self.withServer { port, _ in
+            let fd = try RawHTTP.connect(port: port, receiveTimeout: timeval(tv_sec: 30, tv_usec: 0))
+            defer { close(fd) }
+            try Self.sendAll(fd, (1...5).map { "GET /echo/\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined())
+            shutdown(fd, Int32(SHUT_WR))
+            let replies = try Self.responses(Self.readToEnd(fd), bodiless: [])
+            #expect(replies.map(\.body) == (1...5).map { "/echo/\($0)" }, "every request sent before the half-close answered, then the close")
+        }
+    }
+
+    @Test func garbageAfterAGoodRequestIsAnswered400AfterItsReply() async throws {
+        try await Self.withServer { port, fixture in
+            let fd = try RawHTTP.connect(port: port, receiveTimeout: timeval(tv_sec: 30, tv_usec: 0))
+            defer { close(fd) }
+            try Self.sendAll(fd, "GET /echo/good HTTP/1.1\r\nHost: x\r\n\r\n" + "GET /echo/bad HTTP/1.1\r\nBad Header\r\n\r\n")
+            let replies = try Self.responses(Self.readToEnd(fd), bodiless: [])
+            try #require(replies.count == 2, "\(replies.map(\.statusLine))")
+            #expect(replies[0].body == "/echo/good")
+            #expect(replies[1].statusLine == "HTTP/1.1 400 Bad Request")
+            #expect(replies[1].header("Connection") == "close")
+            let records = try await fixture.records().filter { $0.kind == "request" }
+            #expect(records.map { $0.field("status")?.intValue } == [200, 400])
+        }
+    }
+
     @Test func anHTTP10ClientIsToldTheConnectionStaysOnlyWhenItAskedForIt() async throws {
         try await Self.withServer { port, _ in
             let fd = try RawHTTP.connect(port: port, receiveTimeout: timeval(tv_sec: 30, tv_usec: 0))
