@@ -7,8 +7,8 @@ import NIOHTTP1
 ///
 /// A pipelined request's parts are held here from its head until the reply to the request
 /// before it has been written (the `.reply` passing outward on its way to `ReplyWriter`), and
-/// until the socket takes more: reading stops meanwhile, so what is held is at most one read's
-/// worth of bytes, and a client that sends without reading its replies is left with full
+/// until the socket takes more: reading stops meanwhile, so what is held is at most what one
+/// read event brought (NIO reads up to `maxMessagesPerRead` buffers in one), and a client that sends without reading its replies is left with full
 /// socket buffers, not a host that buffers its replies without bound. A half-close or a parse
 /// error that came after held requests waits behind them. After a reply that closes the
 /// connection, nothing more is passed on.
