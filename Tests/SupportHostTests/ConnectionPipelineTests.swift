@@ -155,6 +155,26 @@ struct ConnectionPipelineTests {
         #expect(records.first?.source == "Greeter")
     }
 
+    /// A half-close and a parse error that come while requests are held wait behind them
+    /// (`RequestSequencer`): the requests before them are answered first.
+    @Test func aHalfCloseOrGarbageBehindALaterReplyWaitsItsTurn() async throws {
+        for tail in ["", "GARBAGE\r\n\r\n"] {
+            let fixture = try HTTPFixture()
+            let channel = try await Self.asyncConnection(fixture)
+            try await channel.writeInbound(ByteBuffer(string:
+                "GET \(Self.prefix)/later HTTP/1.1\r\nHost: x\r\n\r\n" + "GET \(Self.prefix)/hello HTTP/1.1\r\nHost: x\r\n\r\n" + tail))
+            if tail.isEmpty { channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+            for _ in 0..<2000 where !fixture.greeter.laterGate.isWaitedFor { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(channel.isActive, "nothing ends the connection while the later reply is owed")
+            fixture.greeter.laterGate.open()
+            let text = try await Self.replies(channel) { tail.isEmpty ? $0.contains("hello\n") : $0.contains("HTTP/1.1 400") }
+            #expect(Self.statuses(text) == (tail.isEmpty ? ["200", "200"] : ["200", "200", "400"]))
+            for _ in 0..<2000 where channel.isActive { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(!channel.isActive, "closed after the last reply")
+            _ = try await channel.finish(acceptAlreadyClosed: true)
+        }
+    }
+
     @Test func aLaterReplyThatThrowsIsAnsweredWithItsStatusAndReason() async throws {
         let fixture = try HTTPFixture()
         let channel = try await Self.asyncConnection(fixture)

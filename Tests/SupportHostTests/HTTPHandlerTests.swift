@@ -167,13 +167,43 @@ struct HTTPHandlerTests {
         request.answer(reply, reason: nil)
         request.keepAlive = keepAlive
         try channel.writeAndFlush(ResponseWrite.reply(request)).wait()
-        var parts: [HTTPServerResponsePart] = []
-        while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) { parts.append(part) }
+        var written: [IOData] = []
+        while let data = try channel.readOutbound(as: IOData.self) { written.append(data) }
+        let parts = try Self.responseParts(written)
         // The channel ends here, on the thread that made it, as `EmbeddedChannel` requires.
         let open = channel.isActive
         files.closeAll()
         _ = try channel.finish(acceptAlreadyClosed: true)
         return (open, parts)
+    }
+
+    /// The writer's bytes read back as a head, the body's bytes (and file region) and an end.
+    static func responseParts(_ written: [IOData]) throws -> [HTTPServerResponsePart] {
+        var bytes = ByteBuffer()
+        var regions: [FileRegion] = []
+        for data in written {
+            switch data {
+            case .byteBuffer(var buffer): bytes.writeBuffer(&buffer)
+            case .fileRegion(let region): regions.append(region)
+            }
+        }
+        let text = String(buffer: bytes)
+        let end = try #require(text.range(of: "\r\n\r\n"), "no complete head in \(text.debugDescription)")
+        var lines = text[..<end.lowerBound].components(separatedBy: "\r\n")
+        let status = lines.removeFirst().split(separator: " ", maxSplits: 2)
+        #expect(status.first == "HTTP/1.1")
+        let code = try #require(Int(status[1]))
+        var headers = HTTPHeaders()
+        for line in lines {
+            let colon = try #require(line.firstIndex(of: ":"))
+            headers.add(name: String(line[..<colon]), value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        var parts: [HTTPServerResponsePart] = [.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: code), headers: headers))]
+        let body = String(text[end.upperBound...])
+        if !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(string: body)))) }
+        parts += regions.map { .body(.fileRegion($0)) }
+        parts.append(.end(nil))
+        return parts
     }
 
     @Test func aReplyGetsItsHeadersItsBodyAndItsJournalRecord() async throws {

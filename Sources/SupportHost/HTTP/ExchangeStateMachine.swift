@@ -12,8 +12,8 @@ import PluginAPI
 ///          closes after the reply
 /// A `Reply.later` of an export hook takes the importing path with no body to stream: its
 /// closure runs off the loop and its reply is the "hook's answer".
-/// Pipelined requests arrive one at a time: NIO's `HTTPServerPipelineHandler` holds the next
-/// head until this reply has been written.
+/// Pipelined requests arrive one at a time: `RequestSequencer` holds the next head until this
+/// reply has been written.
 struct ExchangeStateMachine {
     enum State {
         case idle

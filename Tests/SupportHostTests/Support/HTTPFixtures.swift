@@ -52,13 +52,13 @@ struct HTTPFixture {
     let journalURL: URL
     let greeter = Greeter()
 
-    init(token: String? = HTTPFixture.token, limits: Job.ServerLimits = Job.ServerLimits()) throws {
+    init(token: String? = HTTPFixture.token, limits: Job.ServerLimits = Job.ServerLimits(), plugins: [any Plugin] = []) throws {
         let directory = Fixtures.temporaryDirectory("http")
         journalURL = directory.appendingPathComponent("journal.log")
         let clock = RunClock()
         let journal = try Journal(url: journalURL, clock: clock)
         services = ServerServices(
-            router: try Router(plugins: [greeter]), journal: journal, activity: Activity(clock: clock), clock: clock,
+            router: try Router(plugins: [greeter] + plugins), journal: journal, activity: Activity(clock: clock), clock: clock,
             token: token.map { RunToken(value: $0) }, limits: limits)
     }
 
