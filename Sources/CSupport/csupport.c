@@ -1,3 +1,4 @@
+#include <sys/resource.h>
 #include "csupport.h"
 #include <errno.h>
 #ifdef __linux__
@@ -20,6 +21,16 @@ int csupport_start_writeback(int fd, long long offset, long long count) {
 }
 
 // syncfs is a GNU extension too.
+int csupport_raise_thread_priority(int nice) {
+#if defined(__linux__) && defined(SYS_gettid)
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+#else
+    (void)nice;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 int csupport_syncfs(int fd) {
 #if defined(__linux__) && defined(SYS_syncfs)
     return (int)syscall(SYS_syncfs, fd);

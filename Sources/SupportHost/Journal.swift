@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 import SupportKit
 import PluginAPI
@@ -119,6 +120,9 @@ final class Journal: @unchecked Sendable {
     }
 
     private func flushLoop() {
+        // Every durable answer waits for this thread: on a busy machine it should not wait for
+        // a time slice behind the work that fills the cores (allowed for root; else unchanged).
+        _ = csupport_raise_thread_priority(-10)
         condition.lock()
         while true {
             // Nothing buffered and nobody waiting: sleep until an append (an idle host does

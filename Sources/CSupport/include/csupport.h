@@ -15,6 +15,10 @@ int csupport_pidfd_open(int pid);
 /// where unsupported (then nothing happens early; the fsync still makes the file durable).
 int csupport_start_writeback(int fd, long long offset, long long count);
 
+/// Raises the calling thread's scheduling priority (a lower nice value, Linux: per thread).
+/// Returns 0, or -1 with errno when not allowed (then nothing changes).
+int csupport_raise_thread_priority(int nice);
+
 /// syncfs(2): writes out everything dirty on the file system that holds `fd`, and waits.
 int csupport_syncfs(int fd);
 
