@@ -24,10 +24,8 @@ struct ConsoleWatch {
     }
 
     private let url: URL
-    // Swift's Regex, not NSRegularExpression: the same ICU-style syntax without linking Foundation
-    // and ICU into the host (issue 18); scalar semantics like ICU's (`.` is one code point).
-    private let failPatterns: [(source: String, regex: Regex<AnyRegexOutput>)]
-    private let rebootPattern: Regex<AnyRegexOutput>?
+    private let failPatterns: [ConsolePattern]
+    private let rebootPattern: ConsolePattern?
     private var fd: Int32 = -1
     private var partial: [UInt8] = []
 
@@ -35,23 +33,18 @@ struct ConsoleWatch {
 
     init(url: URL, failOn: [String], rebootPattern: String?) throws(JobError) {
         self.url = url
-        var compiled: [(String, Regex<AnyRegexOutput>)] = []
+        var compiled: [ConsolePattern] = []
         for pattern in failOn {
-            guard let regex = Self.compile(pattern) else { throw .badPattern(pattern) }
-            compiled.append((pattern, regex))
+            guard let matcher = ConsolePattern(pattern) else { throw .badPattern(pattern) }
+            compiled.append(matcher)
         }
         failPatterns = compiled
         if let rebootPattern {
-            guard let regex = Self.compile(rebootPattern) else { throw .badPattern(rebootPattern) }
-            self.rebootPattern = regex
+            guard let matcher = ConsolePattern(rebootPattern) else { throw .badPattern(rebootPattern) }
+            self.rebootPattern = matcher
         } else {
             self.rebootPattern = nil
         }
-    }
-
-    /// The pattern compiled, or nil when it is not a valid regular expression.
-    static func compile(_ pattern: String) -> Regex<AnyRegexOutput>? {
-        (try? Regex(pattern))?.matchingSemantics(.unicodeScalar)
     }
 
     /// A pattern that matches `text` literally (for `--fail-on-panic`'s fixed strings).
@@ -94,10 +87,10 @@ struct ConsoleWatch {
         var line = String(decoding: bytes, as: UTF8.self)
         if line.hasSuffix("\r") { line.removeLast() }
         var findings: [Finding] = []
-        if let pattern = failPatterns.first(where: { line.contains($0.regex) }) {
+        if let pattern = failPatterns.first(where: { $0.matches(line) }) {
             findings.append(.failure(pattern: pattern.source, line: line))
         }
-        if let rebootPattern, line.contains(rebootPattern) {
+        if let rebootPattern, rebootPattern.matches(line) {
             findings.append(.bootBanner(line: line))
         }
         return findings

@@ -179,7 +179,7 @@ public struct Job: Sendable {
         rebootPattern = settings.rebootPattern
         maxReboots = settings.maxReboots ?? 0
         if maxReboots < 0 { problems.append(.badLimit(key: name("max reboots"), value: maxReboots)) }
-        for pattern in failOn + [rebootPattern].compactMap({ $0 }) where ConsoleWatch.compile(pattern) == nil {
+        for pattern in failOn + [rebootPattern].compactMap({ $0 }) where ConsolePattern(pattern) == nil {
             problems.append(.badPattern(pattern))
         }
         if let problem = JobError.combined(problems) { throw problem }

@@ -40,9 +40,19 @@ struct FoundationFreeTextTests {
     }
 
     @Test func panicPatternsMatchLiterally() throws {
-        let pattern = ConsoleWatch.literalPattern("BUG: a.b (x)* [y]")
-        let regex = try #require(ConsoleWatch.compile(pattern))
-        #expect("[ 1.0] BUG: a.b (x)* [y] at 0".contains(regex))
-        #expect(!"BUG: axb (x)* [y]".contains(regex))
+        let literal = ConsoleWatch.literalPattern("BUG: a.b (x)* [y]")
+        #expect(ConsolePattern.plainText(literal) == "BUG: a.b (x)* [y]")
+        let pattern = try #require(ConsolePattern(literal))
+        #expect(pattern.matches("[ 1.0] BUG: a.b (x)* [y] at 0"))
+        #expect(!pattern.matches("BUG: axb (x)* [y]"))
+    }
+
+    @Test func aPlainPatternAndARegexMatchAsNSRegularExpressionDid() throws {
+        #expect(ConsolePattern.plainText("a.c") == nil && ConsolePattern.plainText("\\d") == nil && ConsolePattern.plainText("x\\") == nil)
+        let plain = try #require(ConsolePattern("Oops: é"))
+        #expect(plain.matches("[ 2] Oops: é 0000") && !plain.matches("Oops: e"))
+        let regex = try #require(ConsolePattern("^\\[ *[0-9.]+\\] (Linux version|reboot: Restarting)"))
+        #expect(regex.matches("[    0.000000] Linux version 6.1.0") && !regex.matches("x [ 0.1] Linux version"))
+        #expect(ConsolePattern("a(b") == nil)
     }
 }
