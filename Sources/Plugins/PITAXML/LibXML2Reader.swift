@@ -17,6 +17,7 @@ struct LibXML2Reader: ~Copyable {
 
     /// A reader over `bytes`, which must stay alive and unmoved until the reader is gone.
     init(bytes: UnsafeRawBufferPointer) throws(GuestError) {
+        guard !bytes.isEmpty else { throw GuestError(422, "XML document is not well-formed: it is empty") }
         guard let functions = Functions.loaded else {
             throw GuestError(503, "XML documents cannot be read on this host: libxml2 (libxml2.so.2) is not installed")
         }
