@@ -16,7 +16,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // The types of swift-subprocess's API (FileDescriptor, FilePath) come from here.
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
@@ -36,6 +36,7 @@ let package = Package(
         .target(
             name: "SupportKit",
             dependencies: [
+                "CSupport",
                 .product(name: "SystemPackage", package: "swift-system"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/SupportKit"
@@ -104,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "support-host",
             dependencies: [
-                "SupportHost",
+                "SupportHost", "SupportKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

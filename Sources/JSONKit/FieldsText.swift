@@ -1,5 +1,9 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `fields` of a journal record as its JSON text, already checked by the parser: decoded
 /// into a dictionary only when someone asks for all of them, and then once. One field is found

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Parses JSON text straight into a `JSONValue`: one pass over the bytes, depth-limited so a
 /// hostile document cannot exhaust the stack. `JSONDecoder` has to guess each value's type by

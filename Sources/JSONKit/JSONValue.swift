@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A JSON value: the payload of journal entries, report sections and command results.
 ///

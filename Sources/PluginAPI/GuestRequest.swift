@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One request from the guest, as the dispatcher routed it to a plug-in.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// What the host gives a plug-in: the run directory, the configuration, its settings, a logger,

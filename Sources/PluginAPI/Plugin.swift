@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The four main hooks a plug-in may implement; the roles are fixed by the design. (Four more,
 /// `runPhaseChanged`, `guestChanged`, `recoverFiles` and `finishFiles`, have defaults that do

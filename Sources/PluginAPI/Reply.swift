@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The answer to one guest request.
 public struct Reply: Sendable {

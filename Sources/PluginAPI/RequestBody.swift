@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A request body as a stream of chunks, in order, with back-pressure: the host reads more from
 /// the connection only as the plug-in consumes chunks, so a large upload never sits in memory.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The settings of one run that plug-ins read: result paths, mirrors, limits, and each
 /// plug-in's own settings (read them through `HostContext.settings`).

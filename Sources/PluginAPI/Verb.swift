@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A scheme verb a plug-in offers on the command line, e.g. `support-host discover`.
 ///

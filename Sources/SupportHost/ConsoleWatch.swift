@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -24,8 +24,8 @@ struct ConsoleWatch {
     }
 
     private let url: URL
-    private let failPatterns: [(source: String, regex: NSRegularExpression)]
-    private let rebootPattern: NSRegularExpression?
+    private let failPatterns: [ConsolePattern]
+    private let rebootPattern: ConsolePattern?
     private var fd: Int32 = -1
     private var partial: [UInt8] = []
 
@@ -33,16 +33,28 @@ struct ConsoleWatch {
 
     init(url: URL, failOn: [String], rebootPattern: String?) throws(JobError) {
         self.url = url
-        var compiled: [(String, NSRegularExpression)] = []
+        var compiled: [ConsolePattern] = []
         for pattern in failOn {
-            do { compiled.append((pattern, try NSRegularExpression(pattern: pattern))) } catch { throw .badPattern(pattern) }
+            guard let matcher = ConsolePattern(pattern) else { throw .badPattern(pattern) }
+            compiled.append(matcher)
         }
         failPatterns = compiled
         if let rebootPattern {
-            do { self.rebootPattern = try NSRegularExpression(pattern: rebootPattern) } catch { throw .badPattern(rebootPattern) }
+            guard let matcher = ConsolePattern(rebootPattern) else { throw .badPattern(rebootPattern) }
+            self.rebootPattern = matcher
         } else {
             self.rebootPattern = nil
         }
+    }
+
+    /// A pattern that matches `text` literally (for `--fail-on-panic`'s fixed strings).
+    static func literalPattern(_ text: String) -> String {
+        var pattern = ""
+        for character in text {
+            if "\\^$.|?*+()[]{}".contains(character) { pattern.append("\\") }
+            pattern.append(character)
+        }
+        return pattern
     }
 
     /// Reads what the guest wrote since the last look; returns what matched, in order.
@@ -74,12 +86,11 @@ struct ConsoleWatch {
     private func match(_ bytes: [UInt8]) -> [Finding] {
         var line = String(decoding: bytes, as: UTF8.self)
         if line.hasSuffix("\r") { line.removeLast() }
-        let range = NSRange(line.startIndex..., in: line)
         var findings: [Finding] = []
-        if let pattern = failPatterns.first(where: { $0.regex.firstMatch(in: line, range: range) != nil }) {
+        if let pattern = failPatterns.first(where: { $0.matches(line) }) {
             findings.append(.failure(pattern: pattern.source, line: line))
         }
-        if let rebootPattern, rebootPattern.firstMatch(in: line, range: range) != nil {
+        if let rebootPattern, rebootPattern.matches(line) {
             findings.append(.bootBanner(line: line))
         }
         return findings

@@ -1,5 +1,5 @@
 import CSupport
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import Subprocess
 import SystemPackage

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// What one guest is launched with: its command line with the placeholders filled in, its
 /// environment, its console file and its address — each guest its own, since each has its
@@ -37,7 +38,7 @@ struct GuestLaunch: Sendable {
                 environment["SUPPORT_HOST_PRIVATE_ADDRESS"] = member.address
             }
             let argv = guest.command.map { argument in
-                placeholders.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+                placeholders.reduce(argument) { $0.replacingEvery($1.key, with: $1.value) }
             }
             return GuestLaunch(
                 argv: argv, environment: environment, console: directory.console(of: guest.name, several: several),

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// One entry of a job's `guests` list before validation: its name, role, command, results,

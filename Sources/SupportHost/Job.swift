@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// The job that starts a run, validated: every field is usable, so nothing fails for a reason
@@ -96,8 +96,8 @@ public struct Job: Sendable {
                 problems.append(.badMirror("\(rawPrefix)=\(directory)"))
                 continue
             }
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            var isDirectory = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory else {
                 problems.append(.mirrorDirectoryMissing(prefix: prefix, directory: directory))
                 continue
             }
@@ -175,11 +175,11 @@ public struct Job: Sendable {
         }
         self.limits = limits
 
-        failOn = settings.failOn + (settings.failOnPanic ? ConsoleWatch.panicPatterns.map(NSRegularExpression.escapedPattern(for:)) : [])
+        failOn = settings.failOn + (settings.failOnPanic ? ConsoleWatch.panicPatterns.map(ConsoleWatch.literalPattern) : [])
         rebootPattern = settings.rebootPattern
         maxReboots = settings.maxReboots ?? 0
         if maxReboots < 0 { problems.append(.badLimit(key: name("max reboots"), value: maxReboots)) }
-        for pattern in failOn + [rebootPattern].compactMap({ $0 }) where (try? NSRegularExpression(pattern: pattern)) == nil {
+        for pattern in failOn + [rebootPattern].compactMap({ $0 }) where ConsolePattern(pattern) == nil {
             problems.append(.badPattern(pattern))
         }
         if let problem = JobError.combined(problems) { throw problem }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SupportKit
 
 /// Why a job was refused before anything was launched (exit code 64).
 public enum JobError: Error, CustomStringConvertible, Equatable {
@@ -43,7 +44,7 @@ public enum JobError: Error, CustomStringConvertible, Equatable {
         case .badMirror(let text): return "mirror '\(text)' must be PREFIX=DIR with PREFIX starting with '/'"
         case .mirrorDirectoryMissing(let prefix, let directory):
             return "mirror \(prefix): directory '\(directory)' does not exist or is not a directory"
-        case .badTimeout(let key, let value): return "\(key) must be a positive number of seconds, not \(String(format: "%g", value))"
+        case .badTimeout(let key, let value): return "\(key) must be a positive number of seconds, not \(String(printf: "%g", value))"
         case .badFlag(let flag, let value, let reason): return "\(flag) \(value): \(reason)"
         case .unexpectedArgument(let verb, let argument):
             return "\(verb) takes no argument, but was given '\(argument)' (a guest launcher command goes after --)"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// One guest of a validated job: what to launch, what it must send, its own startup and

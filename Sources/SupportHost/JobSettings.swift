@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// A job's settings before validation: read from a JSON job file (PITA's keys or ours), then
 /// overridden field by field by command-line flags.
@@ -47,7 +48,7 @@ public struct JobSettings: Sendable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+            throw .unreadable(path: path, reason: fileErrorText(error))
         }
         return try parse(data)
     }
@@ -93,7 +94,7 @@ public struct JobSettings: Sendable {
     static func setting(ofKey key: String) -> String {
         var name = key.hasPrefix("http_") ? String(key.dropFirst(5)) : key
         if name == "result" { name = "results" }
-        return name.replacingOccurrences(of: "_", with: " ")
+        return name.replacingEvery("_", with: " ")
     }
 
     private mutating func take(_ key: String, _ value: JSONValue) throws(JobError) {

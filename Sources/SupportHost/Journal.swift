@@ -1,5 +1,5 @@
 import CSupport
-import Foundation
+import FoundationEssentials
 import SupportKit
 import PluginAPI
 
@@ -16,7 +16,7 @@ import Glibc
 /// Nothing here runs on an event loop.
 final class Journal: @unchecked Sendable {
     // Safe: all mutable state below is guarded by `condition`'s lock.
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var nextSeq: UInt64
     private var buffer: [UInt8] = []
     private var bufferedUpTo: UInt64 = 0
@@ -44,9 +44,7 @@ final class Journal: @unchecked Sendable {
         guard fd >= 0 else { throw JournalError.cannotOpen(url.path, String(cString: strerror(errno))) }
         nextSeq = existingRecords + 1
         syncedUpTo = existingRecords
-        let thread = Thread { [self] in flushLoop() }
-        thread.name = "journal-flusher"
-        thread.start()
+        startThread(name: "journal-flusher") { [self] in flushLoop() }
     }
 
     /// Appends a record; it reaches the file within about a second.
@@ -128,9 +126,9 @@ final class Journal: @unchecked Sendable {
             // Nothing buffered and nobody waiting: sleep until an append (an idle host does
             // not wake every second for nothing).
             while buffer.isEmpty && waiters.isEmpty && !closing { condition.wait() }
-            let deadline = Date().addingTimeInterval(1)
-            while waiters.isEmpty && !closing && Date() < deadline {
-                _ = condition.wait(until: deadline)
+            let deadline = ContinuousClock.now + .seconds(1)
+            while waiters.isEmpty && !closing && ContinuousClock.now < deadline {
+                condition.wait(until: deadline)
             }
             if closing && buffer.isEmpty && waiters.isEmpty {
                 flusherDone = true

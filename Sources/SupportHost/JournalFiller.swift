@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// Writes the journal of a long run that never ended, through the real journal writer, so the

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// The differences between two runs' platforms, for a person.
 public enum PlatformDiff {
@@ -47,7 +48,7 @@ public enum PlatformDiff {
 
     private static func quote(_ text: String) -> String {
         let clipped = text.count > 200 ? String(text.prefix(200)) + "…" : text
-        return "\"" + clipped.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
-            .replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        return "\"" + clipped.replacingEvery("\\", with: "\\\\").replacingEvery("\n", with: "\\n")
+            .replacingEvery("\"", with: "\\\"") + "\""
     }
 }

@@ -1,5 +1,5 @@
 import CSupport
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc

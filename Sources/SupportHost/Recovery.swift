@@ -1,6 +1,11 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import SupportKit
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `support-host recover RUN_DIR`: after a host crash, cuts a torn journal tail, records that
 /// the host crashed (if the run had no outcome), and rebuilds the report from the journal.
@@ -23,10 +28,10 @@ public enum Recovery {
 
     /// Truncates the journal after its last whole record, durably.
     private static func cutJournal(_ directory: RunDirectory, at validBytes: Int) throws {
-        let handle = try FileHandle(forWritingTo: directory.journal)
-        try handle.truncate(atOffset: UInt64(validBytes))
-        try handle.synchronize()
-        try handle.close()
+        let fd = open(directory.journal.path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Errno(rawValue: errno) }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(validBytes)) == 0, fsync(fd) == 0 else { throw Errno(rawValue: errno) }
     }
 
     /// Reads the journal once: each whole record goes to the report as it is read, and the

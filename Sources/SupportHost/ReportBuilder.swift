@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// Builds `report.json` from the journal alone, never from a run's memory: the journal is read

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// The report's `guests` section of a run of several guests: one entry per guest, in the

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// A report being rebuilt from the journal one record at a time: fresh plug-ins take their

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +45,7 @@ struct RunClock: Sendable {
     /// This machine's boot id: a monotonic origin means something only within the same boot.
     static var bootID: String {
         ((try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? "")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+            .trimmingWhitespace()
     }
 }
 
@@ -64,7 +65,7 @@ struct WallClockText {
             var parts = tm()
             gmtime_r(&seconds, &parts)
             prefix = Array(String(
-                format: "%04d-%02d-%02dT%02d:%02d:%02d.", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                printf: "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
                 Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec)).utf8)
         }
         let millis = now.tv_nsec / 1_000_000

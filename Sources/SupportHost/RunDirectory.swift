@@ -1,4 +1,9 @@
-import Foundation
+import FoundationEssentials
+import SupportKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The run directory: the job's output, self-contained.
 ///
@@ -24,9 +29,9 @@ public struct RunDirectory: Sendable {
         let manager = FileManager.default
         let chosen = path ?? Self.defaultPath()
         let url = URL(fileURLWithPath: chosen).standardizedFileURL
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw .badRunDirectory(path: chosen, reason: "it is a file") }
+            guard isDirectory else { throw .badRunDirectory(path: chosen, reason: "it is a file") }
             let contents = (try? manager.contentsOfDirectory(atPath: url.path)) ?? []
             guard contents.isEmpty else { throw .badRunDirectory(path: chosen, reason: "it is not empty (one run per directory)") }
         }
@@ -34,7 +39,7 @@ public struct RunDirectory: Sendable {
         do {
             try manager.createDirectory(at: directory.results, withIntermediateDirectories: true)
         } catch {
-            throw .badRunDirectory(path: chosen, reason: (error as NSError).localizedDescription)
+            throw .badRunDirectory(path: chosen, reason: fileErrorText(error))
         }
         return directory
     }
@@ -56,10 +61,12 @@ public struct RunDirectory: Sendable {
     }
 
     private static func timestampName() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return formatter.string(from: Date()) + "-" + String(UUID().uuidString.prefix(4)).lowercased()
+        var seconds = time(nil)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let stamp = String(
+            printf: "%04ld%02ld%02ld-%02ld%02ld%02ld", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        return stamp + "-" + String(UUID().uuidString.prefix(4)).lowercased()
     }
 }

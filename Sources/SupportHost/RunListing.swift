@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// The runs under a directory, for `support-host runs`: each one's start, command, outcome,
@@ -29,8 +29,8 @@ public enum RunListing {
         guard depth > 0, let names = try? manager.contentsOfDirectory(atPath: url.path) else { return [] }
         return names.flatMap { name -> [URL] in
             let child = url.appendingPathComponent(name)
-            var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: child.path, isDirectory: &isDirectory), isDirectory.boolValue else { return [] }
+            var isDirectory = false
+            guard manager.fileExists(atPath: child.path, isDirectory: &isDirectory), isDirectory else { return [] }
             return runDirectories(under: child, depth: depth - 1)
         }
     }

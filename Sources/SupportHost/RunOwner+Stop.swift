@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 #if canImport(Glibc)
 import Glibc
@@ -48,7 +49,7 @@ extension RunOwner {
             fields["failure"] = .string(decisive.failure.detail)
         }
         record("stop-requested", fields)
-        options.logger.info("stopping the \(several ? "guests" : "guest"): \(cause.rawValue.replacingOccurrences(of: "-", with: " ")): \(stopDetail)")
+        options.logger.info("stopping the \(several ? "guests" : "guest"): \(cause.rawValue.replacingEvery("-", with: " ")): \(stopDetail)")
         announce(.stopping(cause: cause.rawValue))
         for guest in guests.indices where !guests[guest].isGone && !guests[guest].stopRequested {
             requestStop(guest, at: now)

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 #if canImport(Glibc)
 import Glibc
@@ -134,7 +135,7 @@ struct RunOwner {
             nextDeadline: next.name, untilDeadline: max(0, next.at - now))
         if let stopCause, let guest = guests.first(where: { !$0.isGone && $0.isStopping }), let step = guest.stop.step {
             status.stop = RunStatus.Stop(
-                cause: stopCause.rawValue.replacingOccurrences(of: "-", with: " "), step: guest.stepText(step),
+                cause: stopCause.rawValue.replacingEvery("-", with: " "), step: guest.stepText(step),
                 nextStep: guest.stop.followingStep.map(guest.stepText), untilNextStep: guest.stop.nextStepAt.map { max(0, $0 - now) })
         }
         return status
@@ -379,15 +380,15 @@ struct RunOwner {
     }
 
     func wallClock(ofRunTime time: Double) -> String {
-        let date = Date().addingTimeInterval(time - clock.elapsed)
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: date)
+        var seconds = Int(Date().addingTimeInterval(time - clock.elapsed).timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        return String(printf: "%02ld:%02ld:%02ld", Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 }
 
 func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
 func durationText(_ value: Double) -> String {
-    value >= 10 || value == value.rounded() ? "\(Int(value.rounded())) s" : String(format: "%.1f s", value)
+    value >= 10 || value == value.rounded() ? "\(Int(value.rounded())) s" : String(printf: "%.1f s", value)
 }

@@ -13,8 +13,13 @@ public struct TextTable {
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
             row.indices.map { column in
-                column == row.count - 1 ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                column == row.count - 1 ? row[column] : Self.padded(row[column], to: widths[column])
             }.joined(separator: "  ")
         }.joined(separator: "\n")
+    }
+
+    /// `text` cut or padded with spaces to exactly `width` characters (`NSString.padding`).
+    static func padded(_ text: String, to width: Int) -> String {
+        text.count >= width ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SupportKit
 
 /// "1 request", "2 requests": a count and its noun, as a person writes them.
 public func plural(_ count: Int, _ noun: String, _ plural: String? = nil) -> String {
@@ -9,8 +10,8 @@ public func plural(_ count: Int, _ noun: String, _ plural: String? = nil) -> Str
 public func clockText(_ seconds: Double) -> String {
     let total = Int(max(0, seconds).rounded(.down))
     return total >= 3600
-        ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
-        : String(format: "%02d:%02d", total / 60, total % 60)
+        ? String(printf: "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60)
+        : String(printf: "%02ld:%02ld", total / 60, total % 60)
 }
 
 /// `512 B`, `1.5 KiB`, `3.0 MiB`.
@@ -22,5 +23,5 @@ public func byteText(_ count: Int64) -> String {
         value /= 1024
         unit += 1
     }
-    return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+    return unit == 0 ? "\(count) B" : String(printf: "%.1f", value) + " " + units[unit]
 }

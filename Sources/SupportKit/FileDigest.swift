@@ -1,5 +1,9 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The hex SHA-256 of a file's bytes, read in 1 MiB blocks: how a result's digest is taken
 /// when it is stored, checked by `recover`, and compared for a repeated upload.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SystemPackage
 
 #if canImport(Glibc)
@@ -47,6 +47,24 @@ package enum FileIO {
             done += count
         }
         return done
+    }
+
+    /// At most `count` bytes of the file at `path` from `offset` (nil when it cannot be opened),
+    /// or its last `count` bytes when `offset` is nil.
+    package static func contents(ofFile path: String, count: Int, from offset: Int64? = 0) -> (bytes: [UInt8], start: Int64)? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var start = offset ?? 0
+        if offset == nil {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { return nil }
+            start = max(0, Int64(info.st_size) - Int64(count))
+        }
+        var bytes = [UInt8](repeating: 0, count: count)
+        guard let read = try? bytes.withUnsafeMutableBytes({ (raw) throws(Errno) in try read(fd, into: raw, at: start) }) else { return nil }
+        bytes.removeSubrange(read...)
+        return (bytes, start)
     }
 
     /// Makes a directory's entries (a rename, a new file) durable. Best effort: a failure here

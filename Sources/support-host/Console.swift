@@ -1,6 +1,7 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import SupportHost
+import SupportKit
 
 #if canImport(Glibc)
 import Glibc
@@ -10,7 +11,7 @@ import Glibc
 /// one status line kept at the bottom and updated in place.
 final class Console: @unchecked Sendable {
     // Safe: `statusText` is only touched under `lock`.
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var statusText = ""
     let isTerminal = isatty(STDOUT_FILENO) == 1
 
@@ -53,7 +54,7 @@ final class Console: @unchecked Sendable {
     }
 
     private func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        try? FileIO.writeAll(STDOUT_FILENO, Data(text.utf8))
     }
 
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Logging
 import PluginAPI
 import SupportHost
+import SupportKit
 
 #if canImport(Glibc)
 import Glibc
@@ -120,7 +121,7 @@ struct MatrixStartCommand: AsyncParsableCommand {
         var executor = MatrixLocalExecutor(plan: plan, jobs: 1, executable: selfExecutable())
         let (defaultJobs, note) = MatrixLocalExecutor.defaultJobs(for: plan)
         executor.jobs = jobs ?? plan.jobs ?? defaultJobs
-        if jobs == nil && plan.jobs == nil, let note { FileHandle.standardError.write(Data("support-host: \(note)\n".utf8)) }
+        if jobs == nil && plan.jobs == nil, let note { try? FileIO.writeAll(STDERR_FILENO, Data("support-host: \(note)\n".utf8)) }
         executor.retryFailed = retryFailed
         let display = MatrixDisplay()
         if display.isTerminal { executor.progress = { display.show($0) } }
@@ -250,7 +251,7 @@ struct MatrixReportCommand: AsyncParsableCommand {
 /// in place. Nothing when standard output is not a terminal.
 final class MatrixDisplay: @unchecked Sendable {
     // Safe: `drawn` is only touched under `lock`.
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var drawn = 0
     let isTerminal = isatty(STDOUT_FILENO) == 1
 
@@ -260,13 +261,13 @@ final class MatrixDisplay: @unchecked Sendable {
             for line in progress.lines { text += "\u{1B}[2K" + line + "\n" }
             text += "\u{1B}[J"
             drawn = progress.lines.count
-            FileHandle.standardOutput.write(Data(text.utf8))
+            try? FileIO.writeAll(STDOUT_FILENO, Data(text.utf8))
         }
     }
 
     func end() {
         lock.withLock {
-            if drawn > 0 { FileHandle.standardOutput.write(Data("\u{1B}[\(drawn)A\r\u{1B}[J".utf8)) }
+            if drawn > 0 { try? FileIO.writeAll(STDOUT_FILENO, Data("\u{1B}[\(drawn)A\r\u{1B}[J".utf8)) }
             drawn = 0
         }
     }

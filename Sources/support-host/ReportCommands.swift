@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import SupportHost
+import SupportKit
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,11 +46,11 @@ struct RecoverCommand: AsyncParsableCommand {
 
 /// The run directory named on the command line, or a message saying why it is not one.
 func existingRunDirectory(_ path: String) throws -> RunDirectory {
-    var isDirectory: ObjCBool = false
+    var isDirectory = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
         throw fail("\(path) does not exist", code: 66)
     }
-    guard isDirectory.boolValue else { throw fail("\(path) is a file, not a run directory", code: 66) }
+    guard isDirectory else { throw fail("\(path) is a file, not a run directory", code: 66) }
     let directory = RunDirectory(url: URL(fileURLWithPath: path))
     guard FileManager.default.fileExists(atPath: directory.journal.path) else {
         throw fail("\(path) is not a run directory (it has no journal.log)", code: 66)
@@ -100,15 +101,15 @@ enum ReportText {
         if report["guests"] != nil {
             // Each guest's start is on its own line above.
         } else if let started = event("guest-started") {
-            lines.append("started:  yes, first ping \(started["after"]?.doubleValue.map { String(format: "%.2f s", $0) } ?? "?") after launch")
+            lines.append("started:  yes, first ping \(started["after"]?.doubleValue.map { String(printf: "%.2f s", $0) } ?? "?") after launch")
         } else if let late = event("late-ping") {
-            lines.append("started:  no (a ping came \(late["after"]?.doubleValue.map { String(format: "%.2f s", $0) } ?? "?") after launch, during the stop: too late)")
+            lines.append("started:  no (a ping came \(late["after"]?.doubleValue.map { String(printf: "%.2f s", $0) } ?? "?") after launch, during the stop: too late)")
         } else {
             lines.append("started:  no ping")
         }
         lines.append("timeline:")
         for item in report["timeline"]?.arrayValue ?? [] {
-            let time = String(format: "%8.3f", item["time"]?.doubleValue ?? 0)
+            let time = String(printf: "%8.3f", item["time"]?.doubleValue ?? 0)
             let detail = ["guest", "pid", "path", "cause", "step", "exit_status", "signal_name", "outcome", "url", "detail"]
                 .compactMap { key in item[key].map { "\(key)=\(describe($0))" } }.joined(separator: " ")
             lines.append("  \(time)s  \(item["event"]?.stringValue ?? "?")  \(detail)")
@@ -204,7 +205,7 @@ enum ReportText {
         if let role = guest["role"]?.stringValue { words.append("role \(role),") }
         if guest["essential"] == false { words.append("not essential,") }
         if let pid = guest["pid"]?.intValue { words.append("pid \(pid),") } else { words.append("not launched,") }
-        if let after = guest["started_after"]?.doubleValue { words.append(String(format: "started after %.2f s,", after)) } else { words.append("no ping,") }
+        if let after = guest["started_after"]?.doubleValue { words.append(String(printf: "started after %.2f s,", after)) } else { words.append("no ping,") }
         let exit = guest["exit"]
         words.append(exit?["exit_status"]?.intValue.map { "exit status \($0)" } ?? exit?["signal_name"]?.stringValue ?? (exit == nil ? "still running" : "end unknown"))
         if let failed = guest["failed"]?.stringValue { words.append("(failed: \(failed))") }

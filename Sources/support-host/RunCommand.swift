@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import SupportHost
 
 struct RunCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import SupportHost
+import SupportKit
 
 /// `support-host runs [DIR]`: the first question after a night of runs — what ran, and how it ended.
 struct RunsCommand: ParsableCommand {
@@ -14,8 +15,8 @@ struct RunsCommand: ParsableCommand {
     var outcome: String?
 
     func run() throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory else {
             throw fail("\(directory) does not exist (runs go to ./runs unless --run-dir says otherwise)", code: 66)
         }
         let entries = RunListing.list(URL(fileURLWithPath: directory)).filter { entry in
@@ -28,7 +29,7 @@ struct RunsCommand: ParsableCommand {
         }
         let rows = entries.map { entry in
             [
-                entry.started.isEmpty ? "?" : String(entry.started.replacingOccurrences(of: "T", with: " ").prefix(19)),
+                entry.started.isEmpty ? "?" : String(entry.started.replacingEvery("T", with: " ").prefix(19)),
                 entry.duration.map { clockText($0) } ?? "-",
                 entry.outcome ?? "no outcome (running, or its host died)",
                 entry.grade ?? "-",

@@ -1,6 +1,11 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import SupportHost
+import SupportKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `support-host serve [DIR]`: watch runs and matrices in a browser, and scrape `/metrics`.
 struct ServeCommand: AsyncParsableCommand {
@@ -22,8 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
     var token: String?
 
     func run() async throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory else {
             throw fail("\(directory) does not exist or is not a directory (runs go to ./runs unless --run-dir says otherwise)", code: 66)
         }
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
@@ -40,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw fail("cannot listen on \(listen): \(error)", code: 32)
         }
-        FileHandle.standardOutput.write(Data((server.url + "\n").utf8))  // unbuffered: a script reads it at once
+        try? FileIO.writeAll(STDOUT_FILENO, Data((server.url + "\n").utf8))  // unbuffered: a script reads it at once
         try await server.wait()
     }
 }

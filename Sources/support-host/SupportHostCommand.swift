@@ -1,6 +1,11 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import SupportHost
+import SupportKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct SupportHostCommand: AsyncParsableCommand {
@@ -44,7 +49,7 @@ struct SupportHostCommand: AsyncParsableCommand {
 
 /// Exits with `code` after printing `message` to standard error.
 func fail(_ message: String, code: Int32) -> ExitCode {
-    FileHandle.standardError.write(Data("support-host: \(message)\n".utf8))
+    try? FileIO.writeAll(STDERR_FILENO, Data("support-host: \(message)\n".utf8))
     return ExitCode(code)
 }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import SupportHost
 
@@ -26,7 +26,7 @@ struct VerbCommand: AsyncParsableCommand {
     /// options every verb shares (from this command's own help, so they never drift).
     static func help(for verb: Verb, plugin: String) -> String {
         let shared = helpMessage(columns: nil)
-        let options = shared.range(of: "OPTIONS:").map { String(shared[$0.lowerBound...]) } ?? ""
+        let options = shared.firstRange(of: "OPTIONS:").map { String(shared[$0.lowerBound...]) } ?? ""
         let argument = verb.argument.map { " <\($0.lowercased())>" } ?? ""
         var text = """
             OVERVIEW: \(verb.summary.prefix(1).uppercased() + verb.summary.dropFirst()). (Plug-in \(plugin).)

@@ -84,6 +84,29 @@ struct PlatformTests {
         #expect(error?.status == 413)
     }
 
+    @Test func emptyMalformedOrTooDeepDocumentsAreRefusedWithA4xx() {
+        let empty = #expect(throws: GuestError.self) { try PITADocument.read(Data()) }
+        #expect(empty?.status == 422)
+        let malformed = #expect(throws: GuestError.self) { try PITADocument.read(Data("<guest>\n<platform></guest>".utf8)) }
+        #expect(malformed?.status == 422 && malformed?.reason.contains("line 2") == true, "\(String(describing: malformed))")
+        let deep = String(repeating: "<a>", count: 65) + String(repeating: "</a>", count: 65)
+        let tooDeep = #expect(throws: GuestError.self) { try PITADocument.read(Data(deep.utf8)) }
+        #expect(tooDeep?.status == 413)
+    }
+
+    @Test func textEntitiesAndCDATAAreReadAsText() throws {
+        let document = """
+            <guest xmlns="\(PITADocument.namespacePrefix)0.52"><platform><scheme> perl5 </scheme><path>/a&amp;b</path>\
+            <env name="K&lt;1"><![CDATA[x<y]]>&#233;</env><config name="c"><null/></config></platform></guest>
+            """
+        guard case .guest(let platforms) = try PITADocument.read(Data(document.utf8)) else {
+            Issue.record("not a <guest>")
+            return
+        }
+        #expect(platforms.first?.scheme == "perl5" && platforms.first?.path == "/a&b")
+        #expect(platforms.first?.env == ["K<1": "x<yé"] && platforms.first?.config == ["c": ""])
+    }
+
     @Test func xmlOutsideThePITANamespaceIsNotPITAXML() throws {
         #expect(try PITADocument.read(Data("<guest><platform/></guest>".utf8)) == nil)
     }

@@ -5,6 +5,7 @@
 /// re-parented to the host instead of init, so the host can find and end them.
 /// Returns 0 on success, -1 where unsupported.
 int csupport_become_subreaper(void);
+int csupport_name_this_thread(const char *name);
 
 /// pidfd_open(2): a descriptor that becomes readable when the process exits, for a process
 /// that is not our child (a guest taken over after a host crash). -1 with errno on failure.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SupportKit
 
 /// A `Range` request header against a file of known size (RFC 9110 §14).
 ///
@@ -13,12 +14,12 @@ enum ByteRange: Equatable {
     case unsatisfiable
 
     static func parse(_ header: String, size: Int64) -> ByteRange {
-        let text = header.trimmingCharacters(in: .whitespaces)
+        let text = header.trimmingSpaces()
         guard text.count > 6, text.prefix(6).lowercased() == "bytes=" else { return .whole }
-        let spec = text.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let spec = text.dropFirst(6).trimmingSpaces()
         guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .whole }
-        let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
-        let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
+        let first = spec[..<dash].trimmingSpaces()
+        let last = spec[spec.index(after: dash)...].trimmingSpaces()
         guard first.allSatisfy(\.isASCIIDigit), last.allSatisfy(\.isASCIIDigit) else { return .whole }
 
         if first.isEmpty {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The simple HTML page listing a mirror directory, served only with `--mirror-index`.
 enum DirectoryIndex {
@@ -14,8 +14,8 @@ enum DirectoryIndex {
             "<body><h1>Index of \(escape(base))</h1><ul>", "<li><a href=\"../\">../</a></li>",
         ]
         for name in names.prefix(maximumEntries) {
-            var isDirectory: ObjCBool = false
-            let isFolder = FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory) && isDirectory.boolValue
+            var isDirectory = false
+            let isFolder = FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory) && isDirectory
             let shown = name + (isFolder ? "/" : "")
             lines.append("<li><a href=\"\(escape(base + encode(name)))\(isFolder ? "/" : "")\">\(escape(shown))</a></li>")
         }

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// The answer for a regular file: 200, 206 for one range, 304 when a validator matches, 416 for
 /// a range past the end. The bytes themselves go out from the host by `sendfile`.
@@ -56,7 +57,7 @@ enum MirrorReply {
     static func isNotModified(_ identity: FileIdentity, etag: String, request: GuestRequest) -> Bool {
         if let candidates = request.header("If-None-Match") {
             return candidates.split(separator: ",").contains { candidate in
-                let tag = candidate.trimmingCharacters(in: .whitespaces)
+                let tag = candidate.trimmingSpaces()
                 return tag == "*" || tag == etag || tag == "W/" + etag
             }
         }
@@ -68,7 +69,7 @@ enum MirrorReply {
 
     /// `If-Range` keeps a range only while the file is the one the client saw.
     static func rangeApplies(_ request: GuestRequest, etag: String, identity: FileIdentity) -> Bool {
-        guard let condition = request.header("If-Range")?.trimmingCharacters(in: .whitespaces) else { return true }
+        guard let condition = request.header("If-Range")?.trimmingSpaces() else { return true }
         if condition.hasPrefix("\"") { return condition == etag }
         return HTTPDate.parse(condition) == identity.modified.floorDivided(by: 1_000_000_000)
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// `support-host discover`: boot the guest; its image manager describes each testing context

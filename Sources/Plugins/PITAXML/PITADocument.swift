@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// A PITA-XML document (`PITA::XML`): a `<guest>` with the platforms it discovered, or a
 /// `<report>` of installs, commands and tests.
@@ -43,8 +44,8 @@ public enum PITADocument: Sendable {
         var platforms: [Platform] = []
         for element in elements {
             // PITA trims its simple properties (scheme, path); pair values are kept as sent.
-            let scheme = element.child("scheme")?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            let path = element.child("path")?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let scheme = element.child("scheme")?.text.trimmingWhitespace() ?? ""
+            let path = element.child("path")?.text.trimmingWhitespace() ?? ""
             let platform = Platform(
                 scheme: scheme, path: path, env: try pairs(element, "env"), config: try pairs(element, "config"))
             try PlatformLimits.check(platform)

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// What a PITA-XML `<report>` says, in a few numbers: per `<test>` its name, exit code and,
 /// for TAP output, the plan and the passed / failed / TODO counts; per `<command>` the command
@@ -73,7 +74,7 @@ public struct PITAReportSummary: Sendable, Equatable {
         }
         commands = commandElements.prefix(Self.maxEntries).map { element in
             var command = Command(
-                command: Self.clip(element.child("cmd")?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""),
+                command: Self.clip(element.child("cmd")?.text.trimmingWhitespace() ?? ""),
                 exitCode: Self.exitCode(element), duration: Self.duration(element))
             if !(command.exitCode == .int(0) || command.exitCode == .null) {
                 command.stderrTail = Self.tail(element.child("stderr")?.text ?? "")
@@ -81,7 +82,7 @@ public struct PITAReportSummary: Sendable, Equatable {
             return command
         }
         grade = report.descendants("grade").first.flatMap { element in
-            let value = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = element.text.trimmingWhitespace()
             guard Self.grades.contains(value) else { return nil }
             return Grade(grade: value, reason: Self.clip(element.attributes["reason"] ?? ""))
         }
@@ -93,7 +94,7 @@ public struct PITAReportSummary: Sendable, Equatable {
 
     /// The last non-empty lines of a step's output, each clipped.
     static func tail(_ text: String) -> [String] {
-        text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingSpaces().isEmpty }
             .suffix(tailLines).map(clipLine)
     }
 
@@ -102,14 +103,14 @@ public struct PITAReportSummary: Sendable, Equatable {
     }
 
     private static func duration(_ element: XMLTreeNode) -> Double? {
-        guard let text = element.child("duration")?.text.trimmingCharacters(in: .whitespacesAndNewlines),
+        guard let text = element.child("duration")?.text.trimmingWhitespace(),
             let seconds = Double(text), seconds.isFinite, seconds >= 0
         else { return nil }
         return seconds
     }
 
     private static func exitCode(_ element: XMLTreeNode) -> JSONValue {
-        guard let text = element.child("exitcode")?.text.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+        guard let text = element.child("exitcode")?.text.trimmingWhitespace(), !text.isEmpty else {
             return .null
         }
         return Int64(text).map { .int($0) } ?? .string(clip(text))
@@ -167,7 +168,7 @@ struct TAPCounts {
                 passed += 1
                 inFailure = false
             } else if line.hasPrefix("not ok") {
-                if line.range(of: "# TODO", options: .caseInsensitive) != nil {
+                if line.lowercased().contains("# todo") {
                     todo += 1
                     inFailure = false
                 } else {

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import SupportKit
 
@@ -49,7 +49,9 @@ public struct Platform: Sendable, Equatable {
 
     static func escape(_ text: String) -> String {
         var out = ""
-        for scalar in text.precomposedStringWithCanonicalMapping.unicodeScalars {
+        // NFC by the standard library's normaliser (the one String comparison uses), not
+        // Foundation's `precomposedStringWithCanonicalMapping`, which needs ICU (issue 18).
+        for scalar in String(decoding: text._nfcCodeUnits, as: UTF8.self).unicodeScalars {
             switch scalar {
             case "\\": out += "\\\\"
             case "\t": out += "\\t"

@@ -1,9 +1,5 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
-
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// Parses untrusted XML into a small tree, refusing what could make a parser reach outside the
 /// document or blow up: any document type declaration or entity declaration (so no external
@@ -53,9 +49,9 @@ enum SafeXML {
     private static func declaredEncoding(_ data: Data) -> String? {
         var head = String(decoding: data.prefix(256), as: UTF8.self)
         if head.hasPrefix("\u{FEFF}") { head.removeFirst() }
-        guard head.hasPrefix("<?xml"), let end = head.range(of: "?>") else { return nil }
+        guard head.hasPrefix("<?xml"), let end = head.firstRange(of: "?>") else { return nil }
         let declaration = head[..<end.lowerBound]
-        guard let key = declaration.range(of: "encoding") else { return nil }
+        guard let key = declaration.firstRange(of: "encoding") else { return nil }
         let rest = declaration[key.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\t" }
         guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }
         return String(rest.dropFirst().prefix { $0 != quote })
@@ -64,18 +60,40 @@ enum SafeXML {
     /// Screens and parses a document into a tree; throws 413/422 with the reason.
     static func parse(_ data: Data, limit: Int) throws(GuestError) -> XMLTreeNode {
         try screen(data, limit: limit)
-        let parser = XMLParser(data: data)
-        parser.shouldResolveExternalEntities = false
-        parser.shouldProcessNamespaces = true
-        parser.shouldReportNamespacePrefixes = false
-        let builder = XMLTreeBuilder()
-        parser.delegate = builder
-        let parsed = parser.parse()
-        if let problem = builder.problem { throw GuestError(413, "XML document refused: \(problem)") }
-        guard parsed, let root = builder.root else {
-            let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "not well-formed"
-            throw GuestError(422, "XML document is not well-formed (line \(parser.lineNumber)): \(reason)")
+        let bytes = [UInt8](data)
+        let tree = bytes.withUnsafeBytes { raw in
+            Result { () throws(GuestError) -> XMLTreeNode in
+                var reader = try LibXML2Reader(bytes: raw)
+                return try buildTree(&reader)
+            }
         }
+        return try tree.get()
+    }
+
+    /// Walks the reader's nodes into a tree; stops when the document is too deep or too large.
+    private static func buildTree(_ reader: inout LibXML2Reader) throws(GuestError) -> XMLTreeNode {
+        var root: XMLTreeNode?
+        var stack: [XMLTreeNode] = []
+        var elements = 0
+        while try reader.read() {
+            switch reader.nodeType {
+            case .element:
+                elements += 1
+                guard stack.count < maxDepth else { throw GuestError(413, "XML document refused: nested deeper than \(maxDepth) elements") }
+                guard elements <= maxElements else { throw GuestError(413, "XML document refused: more than \(maxElements) elements") }
+                let node = XMLTreeNode(name: reader.localName, namespace: reader.namespaceURI, attributes: reader.attributes())
+                if let parent = stack.last { parent.children.append(node) } else { root = node }
+                // An empty element (`<null/>`) has no end node.
+                if !reader.isEmptyElement { stack.append(node) }
+            case .endElement:
+                _ = stack.popLast()
+            case .text, .cdata, .whitespace, .significantWhitespace:
+                stack.last?.text += reader.value
+            case nil:
+                break  // comments, processing instructions
+            }
+        }
+        guard let root else { throw GuestError(422, "XML document is not well-formed: it has no element") }
         return root
     }
 }
@@ -106,46 +124,5 @@ final class XMLTreeNode {
             stack += node.children.reversed()
         }
         return found
-    }
-}
-
-/// Builds the tree; stops the parser when the document is too deep or too large.
-private final class XMLTreeBuilder: NSObject, XMLParserDelegate {
-    var root: XMLTreeNode?
-    var problem: String?
-    private var stack: [XMLTreeNode] = []
-    private var elements = 0
-
-    func parser(
-        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
-        attributes: [String: String] = [:]
-    ) {
-        elements += 1
-        guard stack.count < SafeXML.maxDepth, elements <= SafeXML.maxElements else {
-            problem = stack.count >= SafeXML.maxDepth
-                ? "nested deeper than \(SafeXML.maxDepth) elements" : "more than \(SafeXML.maxElements) elements"
-            parser.abortParsing()
-            return
-        }
-        let node = XMLTreeNode(name: elementName, namespace: namespaceURI, attributes: attributes)
-        if let parent = stack.last { parent.children.append(node) } else { root = node }
-        stack.append(node)
-    }
-
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
-        _ = stack.popLast()
-    }
-
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
-        stack.last?.text += string
-    }
-
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        stack.last?.text += String(decoding: CDATABlock, as: UTF8.self)
-    }
-
-    func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? {
-        // Never reached (declarations are refused before parsing); answer nothing regardless.
-        nil
     }
 }

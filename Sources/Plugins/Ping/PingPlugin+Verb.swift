@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// `support-host ping`: boot the guest, wait for its startup ping, let it stop; say how long
 /// the ping took from the guest's launch.
@@ -25,13 +26,13 @@ extension PingPlugin {
         // The host's decision, not the first ping: a ping that came while the guest was being
         // stopped started nothing (the host journals it as `late-ping`).
         guard let ping = run.time(of: "guest-started") else {
-            let late = run.time(of: "late-ping").map { String(format: " (a ping came %.2f s after launch, during the stop: too late)", $0 - launched) } ?? ""
+            let late = run.time(of: "late-ping").map { String(printf: " (a ping came %.2f s after launch, during the stop: too late)", $0 - launched) } ?? ""
             return VerbVerdict(
                 lines: ["no ping before the run ended\(late)", run.line], exitCode: run.exitCode == 0 ? 1 : run.exitCode,
                 details: ["pinged": false, "outcome": .string(run.outcome)])
         }
         let seconds = ping - launched
-        let lines = [String(format: "pinged %.2f s after launch", seconds), run.line]
+        let lines = [String(printf: "pinged %.2f s after launch", seconds), run.line]
         return VerbVerdict(
             lines: lines, exitCode: run.exitCode,
             details: ["pinged": true, "seconds_to_ping": .double((seconds * 1000).rounded() / 1000), "outcome": .string(run.outcome)])

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// An event (LAVA's `lava-send`/`lava-wait`): set once by a guest with a small JSON body, read

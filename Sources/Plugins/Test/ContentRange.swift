@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// `Content-Range: bytes FIRST-LAST/TOTAL` of one piece of a resumable upload (Beaker style).
 struct ContentRange: Equatable {
@@ -12,11 +13,11 @@ struct ContentRange: Equatable {
 
     /// Parses the header; a malformed or impossible range is a 400, naming what is wrong.
     init(header: String) throws(GuestError) {
-        let text = header.trimmingCharacters(in: .whitespaces)
+        let text = header.trimmingSpaces()
         guard text.lowercased().hasPrefix("bytes ") else {
             throw GuestError(400, "Content-Range must be 'bytes FIRST-LAST/TOTAL', not '\(header.prefix(100))'")
         }
-        let spec = text.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let spec = text.dropFirst(6).trimmingSpaces()
         let parts = spec.split(separator: "/", omittingEmptySubsequences: false)
         let bounds = parts.first?.split(separator: "-", omittingEmptySubsequences: false) ?? []
         guard parts.count == 2, bounds.count == 2,

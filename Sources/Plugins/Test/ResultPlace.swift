@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// Where one guest's result goes: in a run of several guests each guest's results are its own

@@ -1,6 +1,6 @@
 import CSupport
 import Crypto
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import SupportKit
 import SystemPackage

@@ -21,7 +21,7 @@ struct TestGrade: Equatable, Sendable {
         let reports = summaries.keys.filter { !$0.contains(stepInfix) }.sorted()
         if let path = reports.first, let summary = summaries[path] { return of(report: summary) }
         let steps = summaries.compactMap { path, summary -> (Int, JSONValue)? in
-            guard let range = path.range(of: stepInfix), let number = Int(path[range.upperBound...]) else { return nil }
+            guard let range = path.firstRange(of: stepInfix), let number = Int(path[range.upperBound...]) else { return nil }
             return (number, summary)
         }.sorted { $0.0 < $1.0 }.map(\.1)
         return steps.isEmpty ? nil : of(unfinished: steps)

@@ -1,6 +1,10 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import SupportKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension TestPlugin {
     /// The most separate ranges one resumable upload may have at a time.
@@ -117,9 +121,7 @@ extension TestPlugin {
         var head = Data()
         if upload.total > 0 {
             // Only the first bytes, to tell XML from anything else.
-            let probe = try? FileHandle(forReadingFrom: file.url)
-            head = (try? probe?.read(upToCount: 64)) ?? Data()
-            try? probe?.close()
+            head = Data(FileIO.contents(ofFile: file.url.path, count: 64)?.bytes ?? [])
         }
         state.withLock { $0.stored[place.key] = result }
         let directory = try directory(of: place)

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// `support-host test DIST`: serve the dist from a mirror, boot the guest; its image manager
 /// fetches the dist, runs the scheme's steps (perl5: dependencies from the run's CPAN mirror,
@@ -41,7 +42,7 @@ extension TestPlugin {
             directory.stringValue.map { MirrorMount(prefix: prefix, directory: $0) }
         }
         let (mirrorPath, extra) = try locate(dist, in: mirrors)
-        let fileName = (dist as NSString).lastPathComponent
+        let fileName = lastPathComponent(of: dist)
         let scheme = try arguments["scheme"]?.stringValue ?? scheme(for: fileName)
         let path = scheme.hasPrefix("perl5") ? "/usr/bin/perl" : "/bin/sh"
         var taskKeys = ["scheme": scheme, "path": path, "filename": fileName, "mirror_path": mirrorPath]
@@ -56,8 +57,8 @@ extension TestPlugin {
     /// A file on this host is served from its directory under `/dist`; a name is looked up in
     /// the `--mirror` directories (as a relative path, else by file name).
     static func locate(_ dist: String, in mirrors: [MirrorMount]) throws -> (String, [MirrorMount]) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dist, isDirectory: &isDirectory), !isDirectory.boolValue {
+        var isDirectory = false
+        if FileManager.default.fileExists(atPath: dist, isDirectory: &isDirectory), !isDirectory {
             let file = URL(fileURLWithPath: dist).standardizedFileURL
             return ("/dist/" + file.lastPathComponent, [MirrorMount(prefix: "/dist", directory: file.deletingLastPathComponent().path)])
         }
@@ -67,9 +68,8 @@ extension TestPlugin {
                 FileManager.default.fileExists(atPath: mirror.directory + "/" + relative) {
                 return (mirror.prefix + "/" + relative, [])
             }
-            let walker = FileManager.default.enumerator(atPath: mirror.directory)
-            while let candidate = walker?.nextObject() as? String {
-                if (candidate as NSString).lastPathComponent == dist { return (mirror.prefix + "/" + candidate, []) }
+            for candidate in (try? FileManager.default.subpathsOfDirectory(atPath: mirror.directory)) ?? [] {
+                if lastPathComponent(of: candidate) == dist { return (mirror.prefix + "/" + candidate, []) }
             }
         }
         throw VerbError.distNotFound(dist)
@@ -138,11 +138,11 @@ extension TestPlugin {
 
     private static func stepNumber(_ result: JSONValue) -> Int {
         let path = result["path"]?.stringValue ?? ""
-        return path.range(of: TestGrade.stepInfix).flatMap { Int(path[$0.upperBound...]) } ?? 0
+        return path.firstRange(of: TestGrade.stepInfix).flatMap { Int(path[$0.upperBound...]) } ?? 0
     }
 
     private static func took(_ step: JSONValue) -> String {
-        step["duration"]?.doubleValue.map { String(format: ", %.1f s", $0) } ?? ""
+        step["duration"]?.doubleValue.map { String(printf: ", %.1f s", $0) } ?? ""
     }
 }
 

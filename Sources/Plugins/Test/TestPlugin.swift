@@ -1,7 +1,11 @@
-import Foundation
+import FoundationEssentials
 import PITAXML
 import PluginAPI
 import SupportKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Result files: the guest `PUT`s each configured result path, whole or in pieces with
 /// `Content-Range`; the body streams to a file in `results/`, is hashed, made durable and

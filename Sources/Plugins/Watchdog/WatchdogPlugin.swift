@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import SupportKit
 
@@ -40,7 +40,7 @@ public final class WatchdogPlugin: Plugin {
     }
 
     static func seconds(in text: String) throws -> Double {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespace()
         let value = Double(trimmed) ?? (try? JSONValue.decode(Data(trimmed.utf8)))?["seconds"]?.doubleValue
         guard let value, value.isFinite, value > 0 else {
             throw GuestError(400, "the body must be a positive number of seconds, as text or {\"seconds\": N}")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where the files for real guests are: the image manager and the qemu stop script (the
 /// project's `guest/` folder) and each architecture's built kernel and initramfs

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// The guests of a job given by kind instead of a command: `"guest": "local"` (the image

@@ -1,7 +1,12 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import Subprocess
 import SystemPackage
+import SupportKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The injector of one run: a directory holding `image.conf` (PITA::Image's ini file, read
 /// with Config::Tiny in PITA) and, for a VM, an ISO 9660 image of it to attach as a CD-ROM.
@@ -35,7 +40,7 @@ struct Injector {
         for key in ["task", "job_id"] + task.keys.filter({ $0 != "task" && $0 != "job_id" }).sorted() {
             guard let value = task[key] else { continue }
             // Config::Tiny has no quoting: one line per value.
-            lines.append("\(key)=\(value.replacingOccurrences(of: "\n", with: " "))")
+            lines.append("\(key)=\(value.replacingEvery("\n", with: " "))")
         }
         return lines.joined(separator: "\n") + "\n"
     }

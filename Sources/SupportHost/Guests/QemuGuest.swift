@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The qemu VM that `--guest qemu:ARCH` boots: the built guest's kernel and initramfs, TCG,
 /// user-mode networking (the guest reaches the host's 127.0.0.1 as 10.0.2.2), the injector ISO

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// Which guest a scheme verb boots.
 public enum GuestChoice: Sendable {
@@ -86,8 +87,8 @@ public enum SchemeVerbRun {
         case .command(let argv):
             needsISO = argv.contains { $0.contains("{injector_iso}") }
             settings.command = argv.map {
-                $0.replacingOccurrences(of: "{injector_iso}", with: injector.iso.path)
-                    .replacingOccurrences(of: "{injector}", with: injector.directory.path)
+                $0.replacingEvery("{injector_iso}", with: injector.iso.path)
+                    .replacingEvery("{injector}", with: injector.directory.path)
             }
         }
         settings.results += plan.results

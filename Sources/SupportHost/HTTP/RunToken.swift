@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import SupportKit
 
@@ -62,5 +62,5 @@ struct RunToken: Sendable {
     }
 
     /// Replaces the token wherever it appears, for anything written down or shown.
-    func redact(_ text: String) -> String { value.isEmpty ? text : text.replacingOccurrences(of: value, with: "{token}") }
+    func redact(_ text: String) -> String { value.isEmpty ? text : text.replacingEvery(value, with: "{token}") }
 }

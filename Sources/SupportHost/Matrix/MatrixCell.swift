@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// A column of the matrix: a guest kind of the scheme verbs, or a launcher of the user's.
 public struct MatrixGuest: Sendable, Equatable {
@@ -92,7 +93,7 @@ public struct MatrixCell: Sendable, Equatable {
     public var dist: String
     public var guest: MatrixGuest
 
-    public var distName: String { (dist as NSString).lastPathComponent }
+    public var distName: String { lastPathComponent(of: dist) }
 
     /// The cell's run directory, relative to the output directory: stable across reruns.
     public var relativeDirectory: String { "cells/\(Self.slug(distName))/\(guest.slug)" }

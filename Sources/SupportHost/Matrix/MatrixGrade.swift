@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// A cell's grade in the grid: the test's verdict when its run completed, `error` when the run

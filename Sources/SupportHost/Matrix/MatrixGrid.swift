@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// One cell of the grid, read from its run directory alone.
 public struct MatrixGridCell: Sendable, Equatable {
@@ -77,7 +78,7 @@ public struct MatrixGrid: Sendable {
         var counts: [String: JSONValue] = [:]
         for grade in MatrixGrade.allCases { counts[grade == .notRun ? "not_run" : grade.rawValue] = .int(Int64(count(grade))) }
         return [
-            "dists": .array(plan.dists.map { .string(($0 as NSString).lastPathComponent) }),
+            "dists": .array(plan.dists.map { .string(lastPathComponent(of: $0)) }),
             "guests": .array(plan.guests.map { .string($0.name) }),
             "cells": .array(cells.map(\.json)), "counts": .object(counts), "output": .string(plan.output),
         ]
@@ -85,12 +86,13 @@ public struct MatrixGrid: Sendable {
 
     /// Dist rows × guest columns.
     public var table: String {
-        let distNames = plan.dists.map { ($0 as NSString).lastPathComponent }
+        let distNames = plan.dists.map { lastPathComponent(of: $0) }
         let first = max(4, distNames.map(\.count).max() ?? 0)
         let widths = plan.guests.map { max($0.name.count, 7) }
         func row(_ head: String, _ items: [String]) -> String {
-            ([head.padding(toLength: first, withPad: " ", startingAt: 0)] + zip(items, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) })
-                .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            var line = ([TextTable.padded(head, to: first)] + zip(items, widths).map { TextTable.padded($0, to: $1) }).joined(separator: "  ")
+            while line.last?.isWhitespace == true { line.removeLast() }
+            return line
         }
         var lines = [row("DIST", plan.guests.map(\.name))]
         for (number, name) in distNames.enumerated() {

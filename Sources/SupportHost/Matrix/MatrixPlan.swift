@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// A matrix: every dist tested on every guest, one ordinary run per cell. Read from a plan file
 /// (or built from `--dist`/`--guest` flags) and checked whole before anything starts, so that a
@@ -64,7 +65,7 @@ public struct MatrixPlan: Sendable, Equatable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw MatrixPlanError(problems: ["cannot read plan \(path): \((error as NSError).localizedDescription)"])
+            throw MatrixPlanError(problems: ["cannot read plan \(path): \(fileErrorText(error))"])
         }
         let base = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
         return try await parse(data, base: base, check: check)
@@ -156,15 +157,15 @@ public struct MatrixPlan: Sendable, Equatable {
         let shared = (try? JobSettings.parse(JSONValue.object(usable).encoded(pretty: false))) ?? JobSettings()
         var mirrorsUsable = true
         for (prefix, directory) in shared.mirrors {
-            var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            var isDirectory = false
+            if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory {
                 problems.append("settings.mirrors.\(prefix): '\(directory)' is not a directory")
                 mirrorsUsable = false
             }
         }
         if dists.isEmpty { problems.append("no dists: the plan's 'dists' (or --dist) must name at least one") }
         if guests.isEmpty { problems.append("no guests: the plan's 'guests' (or --guest) must name at least one") }
-        for (name, count) in Dictionary(dists.map { (MatrixCell.slug(($0 as NSString).lastPathComponent), 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) where count > 1 {
+        for (name, count) in Dictionary(dists.map { (MatrixCell.slug(lastPathComponent(of: $0)), 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) where count > 1 {
             problems.append("dists: \(count) dists are named \(name); a cell's directory is named after its dist's file name")
         }
         for (name, count) in Dictionary(guests.map { ($0.slug, 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) where count > 1 {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import SupportKit
 
@@ -37,8 +37,8 @@ public struct MatrixProgress: Sendable {
     static func clock(_ seconds: Double) -> String {
         let total = Int(seconds.rounded(.down))
         return total >= 3600
-            ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
-            : String(format: "%02d:%02d", total / 60, total % 60)
+            ? String(printf: "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60)
+            : String(printf: "%02ld:%02ld", total / 60, total % 60)
     }
 }
 

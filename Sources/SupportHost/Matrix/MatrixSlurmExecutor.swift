@@ -1,6 +1,7 @@
-import Foundation
+import FoundationEssentials
 import Subprocess
 import SystemPackage
+import SupportKit
 
 /// Runs a matrix on a Slurm cluster: one array job whose task N runs cell N with this same
 /// binary (`support-host matrix run-cell OUTPUT/plan.json --cell N`, as the local executor
@@ -123,7 +124,7 @@ public struct MatrixSlurmExecutor: Sendable {
         do {
             let result = try await Subprocess.run(
                 .name(name), arguments: Arguments(arguments), output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
-            let text = (result.standardOutput + result.standardError).trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = (result.standardOutput + result.standardError).trimmingWhitespace()
             if case .exited(let code) = result.terminationStatus { return (code, text) }
             return (-1, text)
         } catch {
@@ -136,5 +137,5 @@ public struct MatrixSlurmExecutor: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
     }
 
-    static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    static func quote(_ text: String) -> String { "'" + text.replacingEvery("'", with: "'\\''") + "'" }
 }

@@ -1,6 +1,10 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A live run's Server-Sent Events: each look at the run's files sends at most one `update`
 /// event with the new timeline lines, request counts and console lines since the last one.

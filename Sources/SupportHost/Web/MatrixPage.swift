@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `/matrix?dir=ID`: the grid, one row per dist and one column per guest, each cell's colour
 /// and text its grade and a link to its run page. While cells run, web.js follows

@@ -1,6 +1,10 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A matrix page's Server-Sent Events: a `cell` event for each cell whose state changed since
 /// the last look (all of them on the first), so a reconnecting client is simply brought up to date.

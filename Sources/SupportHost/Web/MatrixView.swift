@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// A matrix output directory as a dists × guests grid (the layout of the matrix branch:
 /// `plan.json`, `matrix.json`, one run directory per cell in `cells/<dist>/<guest>`). Rows
@@ -41,9 +42,9 @@ struct MatrixView {
             if isMatrix(url) { found.append(index.relativeID(url)) }
             guard depth > 0 else { return }
             for name in ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted() where !name.hasPrefix(".") && name != "cells" {
-                var isDirectory: ObjCBool = false
+                var isDirectory = false
                 let child = url.appendingPathComponent(name)
-                if FileManager.default.fileExists(atPath: child.path, isDirectory: &isDirectory), isDirectory.boolValue,
+                if FileManager.default.fileExists(atPath: child.path, isDirectory: &isDirectory), isDirectory,
                     !FileManager.default.fileExists(atPath: child.appendingPathComponent("journal.log").path)
                 {
                     visit(child, depth: depth - 1)
@@ -65,7 +66,7 @@ struct MatrixView {
             guests = grid["guests"]?.arrayValue?.compactMap(\.stringValue) ?? []
             for cell in grid["cells"]?.arrayValue ?? [] { if let dir = cell["run_dir"]?.stringValue { recorded[dir] = cell } }
         } else if let plan {
-            dists = plan["dists"]?.arrayValue?.compactMap(\.stringValue).map { ($0 as NSString).lastPathComponent } ?? []
+            dists = plan["dists"]?.arrayValue?.compactMap(\.stringValue).map { lastPathComponent(of: $0) } ?? []
             guests = plan["guests"]?.arrayValue?.compactMap { $0.stringValue ?? $0["name"]?.stringValue } ?? []
         } else {
             let cells = url.appendingPathComponent("cells")

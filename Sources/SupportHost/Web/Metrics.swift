@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SupportKit
 
 /// `/metrics`: the served runs in Prometheus' text format (version 0.0.4), computed from the
 /// run directories at each scrape — they are the only source of truth, so a restarted `serve`
@@ -61,6 +62,6 @@ enum Metrics {
 
     /// A label value as the format wants it: backslash, quote and newline escaped.
     static func label(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        value.replacingEvery("\\", with: "\\\\").replacingEvery("\"", with: "\\\"").replacingEvery("\n", with: "\\n")
     }
 }

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// `/run?dir=ID`: one run — outcome, timeline, requests by status, results, platforms, the
 /// stop sequence and the last of the console. A live run's page carries where its event
@@ -79,7 +80,7 @@ enum RunPage {
     }
 
     static func timelineLine(_ item: TimelineItem) -> String {
-        "<li><span class=\"t\">\(HTML.escape(String(format: "%.3f s", item.time)))</span> <span class=\"ev\">\(HTML.escape(item.event))</span> <span class=\"detail\">\(HTML.escape(HTML.consoleText(item.detail)))</span></li>\n"
+        "<li><span class=\"t\">\(HTML.escape(String(printf: "%.3f s", item.time)))</span> <span class=\"ev\">\(HTML.escape(item.event))</span> <span class=\"detail\">\(HTML.escape(HTML.consoleText(item.detail)))</span></li>\n"
     }
 
     /// The results table; a live run's has one even while empty, for the rows its stream adds.
@@ -149,7 +150,7 @@ enum RunPage {
         guard let stop, stop.objectValue != nil else { return "" }
         var html = "<h2>Stop sequence</h2>\n<p>\(HTML.escape(TimelineItem.detail(stop.objectValue ?? [:])))</p>\n<ol class=\"stop\">\n"
         for step in stop["steps"]?.arrayValue ?? [] {
-            html += "<li>\(HTML.escape(String(format: "%.3f s", step["time"]?.doubleValue ?? 0))) \(HTML.escape(TimelineItem.detail(step.objectValue ?? [:])))</li>\n"
+            html += "<li>\(HTML.escape(String(printf: "%.3f s", step["time"]?.doubleValue ?? 0))) \(HTML.escape(TimelineItem.detail(step.objectValue ?? [:])))</li>\n"
         }
         return html + "</ol>\n"
     }

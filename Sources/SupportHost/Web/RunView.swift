@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
 
 /// One run as its page shows it: the report (from `report.json`, or rebuilt from the journal

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `/`: every run under the served directory, newest first, filtered by outcome (`?outcome=`,
 /// `running` for runs without one), and links to the matrices found there.

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// What the runs list and `/metrics` need of one run, taken from its report (or, while it
 /// runs, the report its journal gives so far).
@@ -29,7 +30,7 @@ struct ServedRun: Sendable {
     /// `env`, `sudo`, `nice` or `timeout`).
     static func guestKind(_ argv: [String]) -> String {
         let wrappers: Set<String> = ["env", "sudo", "nice", "ionice", "timeout", "taskset", "setsid", "stdbuf"]
-        guard let program = argv.map({ ($0 as NSString).lastPathComponent }).first(where: { !wrappers.contains($0) && !$0.contains("=") && !$0.hasPrefix("-") && Double($0) == nil }) else {
+        guard let program = argv.map({ lastPathComponent(of: $0) }).first(where: { !wrappers.contains($0) && !$0.contains("=") && !$0.hasPrefix("-") && Double($0) == nil }) else {
             return "-"
         }
         if program.hasPrefix("qemu-system-") { return "qemu " + program.dropFirst("qemu-system-".count) }

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import PluginAPI
+import SupportKit
 
 /// One line of a run's timeline, from its report or from a journal record read live.
 struct TimelineItem {
@@ -33,7 +34,7 @@ struct TimelineItem {
             switch value {
             case .string(let text): return "\(key) \(text)"
             case .int(let number): return "\(key) \(number)"
-            case .double(let number): return "\(key) \(String(format: "%.3f", number))"
+            case .double(let number): return "\(key) \(String(printf: "%.3f", number))"
             case .bool(let flag): return "\(key) \(flag)"
             default: return nil
             }
@@ -41,6 +42,6 @@ struct TimelineItem {
     }
 
     var json: JSONValue {
-        ["time": .string(String(format: "%.3f s", time)), "wall": .string(WebWords.wall(wall)), "event": .string(event), "detail": .string(HTML.consoleText(detail))]
+        ["time": .string(String(printf: "%.3f s", time)), "wall": .string(WebWords.wall(wall)), "event": .string(event), "detail": .string(HTML.consoleText(detail))]
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SupportKit
 
 /// Who may look: whoever shows the per-start token, as `?token=` in the URL (the one printed at
 /// start), as `Authorization: Bearer TOKEN` (for a Prometheus scraper), or as the cookie set
@@ -33,7 +34,7 @@ struct WebAccess: Sendable {
 
     private func cookieValue(_ header: String) -> String? {
         for part in header.split(separator: ";") {
-            let pair = part.trimmingCharacters(in: .whitespaces)
+            let pair = part.trimmingSpaces()
             if pair.hasPrefix(cookieName + "=") { return String(pair.dropFirst(cookieName.count + 1)) }
         }
         return nil

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -169,8 +169,6 @@ final class WebHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// `filename*` (RFC 6266): no quote or control character of a guest's name gets through.
     static func attachment(_ name: String) -> String {
         let plain = String(name.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" && $0.value != 0x7f ? Character($0) : "_" })
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return "attachment; filename=\"\(plain)\"; filename*=UTF-8''\(name.addingPercentEncoding(withAllowedCharacters: allowed) ?? "result")"
+        return "attachment; filename=\"\(plain)\"; filename*=UTF-8''\(HTML.percentEncoded(name, keeping: "-._~"))"
     }
 }

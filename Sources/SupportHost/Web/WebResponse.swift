@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIOHTTP1
 
 /// What the router answers: a page or other bytes, a file to download, or an event stream.

@@ -1,6 +1,7 @@
-import Foundation
+import FoundationEssentials
 import NIOHTTP1
 import PluginAPI
+import SupportKit
 
 #if canImport(Glibc)
 import Glibc
@@ -110,6 +111,6 @@ struct WebRouter: Sendable {
         guard file.path.hasPrefix(results), stat(file.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             return .problem(.notFound, "Run \(id) has no result file \(name) in its results directory.")
         }
-        return .download(path: file.path, name: (name as NSString).lastPathComponent, size: Int(info.st_size))
+        return .download(path: file.path, name: lastPathComponent(of: name), size: Int(info.st_size))
     }
 }
