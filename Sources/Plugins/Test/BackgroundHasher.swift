@@ -1,6 +1,6 @@
 import Crypto
 import Dispatch
-import Foundation
+import FoundationEssentials
 import SupportKit
 
 /// SHA-256 of a large result on a thread of its own, while the import hook writes the chunks:

@@ -3,6 +3,10 @@ import FoundationEssentials
 import PluginAPI
 import SupportKit
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// After a crash (`support-host recover`): every result the journal says was stored is hashed
 /// again; a small one whose file a machine crash lost or tore is written back from its
 /// `result-stored` record (`inline_base64`: that record's fsync is the one that made the
