@@ -21,13 +21,17 @@ public enum QemuArch: String, Sendable, CaseIterable {
     var qemuPackage: String { self == .arm64 ? "qemu-system-arm" : "qemu-system-x86" }
     var console: String { self == .arm64 ? "ttyAMA0" : "ttyS0" }
 
-    /// The machine: TCG everywhere (KVM may be absent on CI machines). On arm64 `-cpu max` with
+    /// The machine: TCG everywhere (KVM may be absent on CI machines). On a PC qemu's default
+    /// CPU with RDRAND, which the kernel trusts to seed its random pool at once
+    /// (CONFIG_RANDOM_TRUST_CPU): without it the pool filled from timer jitter ~3.5 s into the
+    /// boot, and the first perl, which reads /dev/urandom for its hash seed, waited for that
+    /// (~1 s of CPU under TCG). On arm64 `-cpu max` with
     /// the implementation-defined pointer-authentication algorithm, which qemu's documentation
     /// (docs/system/arm/cpu-features) gives as much cheaper to emulate than the architected
     /// QARMA; the kernel signs every return address with it.
     var machine: [String] {
         switch self {
-        case .x86_64, .i386: return ["-machine", "accel=tcg"]
+        case .x86_64, .i386: return ["-machine", "accel=tcg", "-cpu", "qemu64,+rdrand"]
         case .arm64: return ["-machine", "virt,accel=tcg", "-cpu", "max,pauth-impdef=on"]
         }
     }

@@ -132,13 +132,13 @@ enum Needs {
     /// scripts/build-guest.
     static let qemu = Fixtures.has("qemu-system-x86_64") && Fixtures.has("xorriso") && python3 && GuestBuild.ready["x86_64"] == true
     static let qemuHint: Comment = """
-        needs qemu and a built guest: apt-get install -y qemu-system-x86 xorriso cpio zstd python3 linux-image-amd64, \
+        needs qemu and a built guest: apt-get install -y qemu-system-x86 xorriso cpio zstd lz4 xz-utils python3 linux-image-amd64, \
         then scripts/build-guest --arch x86_64 (it must be able to read /boot/vmlinuz-*)
         """
     /// The three architectures' guests, and qemu for arm64 too.
     static let qemuAllArchitectures = qemu && Fixtures.has("qemu-system-aarch64") && GuestBuild.ready.values.allSatisfy { $0 }
     static let qemuAllArchitecturesHint: Comment = """
-        needs the three qemu guests: apt-get install -y qemu-system-x86 qemu-system-arm xorriso cpio zstd python3 \
+        needs the three qemu guests: apt-get install -y qemu-system-x86 qemu-system-arm xorriso cpio zstd lz4 xz-utils python3 \
         linux-image-amd64; dpkg --add-architecture i386; dpkg --add-architecture arm64; apt-get update; then \
         scripts/build-guest --arch x86_64, --arch i386 and --arch arm64 (see docs/guests.md)
         """

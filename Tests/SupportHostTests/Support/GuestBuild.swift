@@ -12,7 +12,7 @@ enum GuestBuild {
 
     /// Whether each architecture's guest is built (building it if needed); built once per run.
     static let ready: [String: Bool] = {
-        guard Fixtures.has("cpio"), Fixtures.has("zstd"), Fixtures.has("apt-get") else {
+        guard Fixtures.has("cpio"), Fixtures.has("zstd"), Fixtures.has("lz4"), Fixtures.has("apt-get") else {
             return Dictionary(uniqueKeysWithValues: architectures.map { ($0, false) })
         }
         return Dictionary(uniqueKeysWithValues: architectures.map { arch in
