@@ -1,3 +1,4 @@
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include "csupport.h"
 #include <errno.h>
@@ -29,6 +30,11 @@ int csupport_raise_thread_priority(int nice) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+int csupport_queued_bytes(int fd) {
+    int count = 0;
+    return ioctl(fd, FIONREAD, &count) == 0 ? count : -1;
 }
 
 int csupport_syncfs(int fd) {

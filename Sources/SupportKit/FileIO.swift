@@ -1,3 +1,4 @@
+import CSupport
 import FoundationEssentials
 import SystemPackage
 
@@ -9,6 +10,9 @@ import Glibc
 /// read despite short counts and `EINTR`, and a file replaced so that a crash leaves either
 /// the old one or the new one, complete.
 package enum FileIO {
+    /// The bytes waiting to be read from `fd` (`FIONREAD`), or -1 with `errno`.
+    package static func queuedBytes(_ fd: Int32) -> Int32 { csupport_queued_bytes(fd) }
+
     /// Writes all of `bytes` at the descriptor's offset, or at `offset` (`pwrite`), retrying
     /// short writes and `EINTR` (swift-system's `writeAll`).
     package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64? = nil) throws(Errno) {

@@ -20,6 +20,9 @@ int csupport_start_writeback(int fd, long long offset, long long count);
 /// Returns 0, or -1 with errno when not allowed (then nothing changes).
 int csupport_raise_thread_priority(int nice);
 
+/// The bytes waiting to be read from `fd` (ioctl FIONREAD), or -1 with errno.
+int csupport_queued_bytes(int fd);
+
 /// syncfs(2): writes out everything dirty on the file system that holds `fd`, and waits.
 int csupport_syncfs(int fd);
 
