@@ -60,27 +60,9 @@ struct RequestSequencerTests {
         await server.stop()
     }
 
-    static func sendAll(_ fd: Int32, _ text: String) throws {
-        let bytes = Array(text.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let written = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard written > 0 else { throw RawHTTP.Failure.noResponse("write failed: \(errno)") }
-            sent += written
-        }
-    }
+    static func sendAll(_ fd: Int32, _ text: String) throws { try RawHTTP.sendAll(fd, Array(text.utf8)) }
 
-    /// Reads until the server closes the connection (or the receive timeout).
-    static func readToEnd(_ fd: Int32) -> Data {
-        var raw = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count <= 0 { break }
-            raw.append(contentsOf: buffer[0..<count])
-        }
-        return raw
-    }
+    static func readToEnd(_ fd: Int32) -> Data { RawHTTP.readToEnd(fd) }
 
     /// Splits `raw` into responses by their `Content-Length`; `bodiless[i]` says the i-th has none
     /// whatever its head says (the answer to a HEAD).

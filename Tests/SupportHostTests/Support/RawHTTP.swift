@@ -36,30 +36,42 @@ enum RawHTTP {
         for (name, value) in headers { request += Array("\(name): \(value)\r\n".utf8) }
         if !body.isEmpty || method == "POST" { request += Array("Content-Length: \(body.count)\r\n".utf8) }
         request += Array("\r\n".utf8) + body
-        var sent = 0
-        while sent < request.count {
-            let written = request[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard written > 0 else { throw Failure.noResponse("write failed: \(errno)") }
-            sent += written
-        }
+        try sendAll(fd, request)
         // As busybox `nc` does at the end of its input: the client will send nothing more.
         if halfClose { shutdown(fd, Int32(SHUT_WR)) }
 
+        let raw = readToEnd(fd) { raw in
+            // A server that keeps the connection open (chromedriver) has answered once its
+            // Content-Length is in.
+            guard stopAtContentLength, let response = try? parse(raw), let length = response.header("Content-Length").flatMap(Int.init)
+            else { return false }
+            return response.body.count >= length
+        }
+        return try parse(raw)
+    }
+
+    /// Writes all of `bytes` to the socket.
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let written = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw Failure.noResponse("write failed: \(errno)") }
+            sent += written
+        }
+    }
+
+    /// Reads until the server closes the connection (or the receive timeout), or until
+    /// `isComplete` says what arrived is enough.
+    static func readToEnd(_ fd: Int32, isComplete: (Data) -> Bool = { _ in false }) -> Data {
         var raw = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = read(fd, &buffer, buffer.count)
             if count <= 0 { break }
             raw.append(contentsOf: buffer[0..<count])
-            // A server that keeps the connection open (chromedriver) has answered once its
-            // Content-Length is in.
-            if stopAtContentLength, let response = try? parse(raw), let length = response.header("Content-Length").flatMap(Int.init),
-                response.body.count >= length
-            {
-                break
-            }
+            if isComplete(raw) { break }
         }
-        return try parse(raw)
+        return raw
     }
 
     /// A TCP connection to 127.0.0.1:`port` whose reads give up after `receiveTimeout`.
