@@ -1,3 +1,5 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include "csupport.h"
@@ -17,6 +19,18 @@ int csupport_start_writeback(int fd, long long offset, long long count) {
 #else
     (void)fd; (void)offset; (void)count;
     errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int csupport_set_direct_io(int fd, int on) {
+#if defined(__linux__) && defined(O_DIRECT)
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFL, on ? (flags | O_DIRECT) : (flags & ~O_DIRECT));
+#else
+    (void)fd; (void)on;
+    errno = EINVAL;
     return -1;
 #endif
 }

@@ -2,6 +2,7 @@ import Foundation
 import PluginAPI
 import PluginTesting
 import SupportHostTest
+import Synchronization
 import Testing
 
 /// The Test plug-in (result capture) through PluginTesting, recovery included.
@@ -74,6 +75,49 @@ struct TestPluginTests {
         #expect(try Data(contentsOf: tester.context.resultsDirectory.appendingPathComponent("result.txt")) == bytes)
         let record = try #require(tester.context.records.first { $0.kind == "result-stored" })
         #expect(record.fields["inline_base64"] == nil)
+    }
+
+    /// Larger than `DirectWriter`'s blocks in flight, with an unaligned tail: the file holds
+    /// every byte in order, and the record the digest of exactly those bytes.
+    @Test func aLargeResultIsStoredByteForByte() async throws {
+        let tester = try PluginTester(TestPlugin.self, configuration: Self.configuration)
+        defer { tester.context.removeRunDirectory() }
+        let bytes = Data((0..<((6 << 20) + 4097)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 16) })
+        #expect(try await tester.send("PUT", "/result.txt", body: bytes, chunkSize: 65_521).status == 201)
+        let url = tester.context.resultsDirectory.appendingPathComponent("result.txt")
+        #expect(try Data(contentsOf: url) == bytes)
+        let record = try #require(tester.context.records.first { $0.kind == "result-stored" })
+        #expect(record.fields["size"] == .int(Int64(bytes.count)))
+        let sha256sum = Process()
+        sha256sum.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        sha256sum.arguments = [url.path]
+        let output = Pipe()
+        sha256sum.standardOutput = output
+        try sha256sum.run()
+        let line = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        sha256sum.waitUntilExit()
+        #expect(record.fields["sha256"]?.stringValue == line.split(separator: " ").first.map(String.init))
+    }
+
+    /// The client goes away with blocks still on their way to the disk: no file is left, and
+    /// the run is told.
+    @Test func anUploadCutShortLeavesNoFile() async throws {
+        let tester = try PluginTester(TestPlugin.self, configuration: Self.configuration)
+        defer { tester.context.removeRunDirectory() }
+        let sent = Mutex(0)
+        let body = RequestBody(expectedLength: 64 << 20) {
+            let count = sent.withLock { count in
+                count += 1
+                return count
+            }
+            guard count <= 100 else { throw CancellationError() }  // ~6.5 MB arrived, then the drop
+            return Data(repeating: UInt8(count), count: 65_521)
+        }
+        await #expect(throws: CancellationError.self) {
+            try await tester.plugin.importData(try tester.request("PUT", "/result.txt", contentLength: 64 << 20), body: body)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tester.context.resultsDirectory.path) == [])
+        #expect(tester.context.records.contains { $0.kind == "result-incomplete" })
     }
 
     @Test func aBadDeferredBudgetIsRefused() throws {

@@ -16,6 +16,11 @@ int csupport_pidfd_open(int pid);
 /// where unsupported (then nothing happens early; the fsync still makes the file durable).
 int csupport_start_writeback(int fd, long long offset, long long count);
 
+/// Turns O_DIRECT (writes past the page cache) on or off for an open file; O_DIRECT is a GNU
+/// flag the Swift Glibc module does not show. -1 with errno (EINVAL) where the file system
+/// does not support it.
+int csupport_set_direct_io(int fd, int on);
+
 /// Raises the calling thread's scheduling priority (a lower nice value, Linux: per thread).
 /// Returns 0, or -1 with errno when not allowed (then nothing changes).
 int csupport_raise_thread_priority(int nice);

@@ -13,8 +13,8 @@ import Glibc
 /// memory and never becomes a file during the upload: its bytes go into the journal record that
 /// stores it, so that record's fsync — shared by every upload of the group — is the only one it
 /// needs, and `DeferredResultFiles` writes the file later (see there). A larger result streams
-/// into a temporary file in `results/`, which is fsynced, renamed into place and its directory
-/// fsynced before the answer.
+/// into a temporary file in `results/` (`DirectWriter`), which is fsynced, renamed into place
+/// and its directory fsynced before the answer.
 struct ResultWriter {
     static let inlineLimit = 64 << 10
     /// The name a result has while it arrives: never acknowledged, so `recover` removes it.
@@ -28,6 +28,7 @@ struct ResultWriter {
     /// creating a file per small upload cost more CPU than the rest of the upload (ext4's inode
     /// allocation and the directory's lock, contended by concurrent uploads).
     private var fd: Int32 = -1
+    private var file: DirectWriter?
     private var hasher = SHA256()
     /// Takes over from `hasher` once the result streams to its file.
     private var backgroundHasher: BackgroundHasher?
@@ -36,9 +37,6 @@ struct ResultWriter {
     private(set) var head = Data()
     /// The whole result while it is no larger than `inlineLimit`.
     private(set) var inlineBytes: Data? = Data()
-    /// Bytes up to here are already on their way to the disk (see `write`).
-    private var writebackStarted: Int64 = 0
-    static let writebackStep: Int64 = 8 << 20
 
     init(directory: URL) throws {
         self.directory = directory.path
@@ -54,16 +52,14 @@ struct ResultWriter {
             return
         }
         if fd < 0 { try openFile() }
+        try writeToFile(chunk)
+    }
+
+    private func writeToFile(_ bytes: Data) throws {
         do {
-            try FileIO.writeAll(fd, chunk)
-        } catch {
-            throw POSIXFailure("write \(temporaryPath)", error.rawValue)
-        }
-        // A large result starts going to the disk while the rest arrives, so the fsync before
-        // its answer waits for the last few MiB instead of the whole file.
-        if size - writebackStarted >= Self.writebackStep {
-            _ = csupport_start_writeback(fd, writebackStarted, size - writebackStarted)
-            writebackStarted = size
+            try bytes.withUnsafeBytes { try file!.write($0) }
+        } catch let failure as POSIXFailure {
+            throw POSIXFailure("\(failure.operation) \(temporaryPath)", failure.code)
         }
     }
 
@@ -71,22 +67,22 @@ struct ResultWriter {
     private mutating func openFile() throws {
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw POSIXFailure("open \(temporaryPath)", errno) }
+        file = DirectWriter(fd: fd)
         backgroundHasher = BackgroundHasher(continuing: hasher)
-        if let held = inlineBytes, !held.isEmpty {
-            do {
-                try FileIO.writeAll(fd, held)
-            } catch {
-                throw POSIXFailure("write \(temporaryPath)", error.rawValue)
-            }
-        }
+        if let held = inlineBytes, !held.isEmpty { try writeToFile(held) }
         inlineBytes = nil
     }
 
     /// Makes the file durable and renames it to `name`, off the cooperative pool: the fsyncs
     /// block, and concurrent uploads must not wait for each other's.
     func commit(as name: String) async throws {
-        let (fd, temporaryPath, directory) = (fd, temporaryPath, directory)
+        let (fd, file, temporaryPath, directory) = (fd, file, temporaryPath, directory)
         try await blocking {
+            do throws(POSIXFailure) {
+                try file?.finish()
+            } catch {
+                throw POSIXFailure("\(error.operation) \(temporaryPath)", error.code)
+            }
             guard fsync(fd) == 0 else { throw POSIXFailure("fsync \(temporaryPath)", errno) }
             let final = directory + "/" + name
             guard rename(temporaryPath, final) == 0 else { throw POSIXFailure("rename to \(final)", errno) }
@@ -100,6 +96,7 @@ struct ResultWriter {
 
     func discard() {
         guard fd >= 0 else { return }
+        file?.drain()  // no block may be written into a closed (or reused) descriptor
         close(fd)
         unlink(temporaryPath)
     }

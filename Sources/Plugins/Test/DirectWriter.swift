@@ -1,0 +1,147 @@
+import CSupport
+import Dispatch
+import FoundationEssentials
+import SupportKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a large result into its file past the page cache (`O_DIRECT`), in aligned blocks, on a
+/// thread of its own. Copying a large upload into the page cache was about a third of the host's
+/// CPU for it (issue 18), and the fsync before its answer then wrote the whole file again; with
+/// `O_DIRECT` the caller only copies into an aligned buffer, the disk reads that buffer itself
+/// while the next one fills, and the fsync is left with the tail and the metadata.
+///
+/// A file system without `O_DIRECT` (`fcntl` refuses it) gets the same blocks through the page
+/// cache, each range's writeback started at once. At most `buffersInFlight` blocks wait for the
+/// disk (the caller blocks on the next), so memory stays bounded whatever the result's size.
+final class DirectWriter: @unchecked Sendable {
+    // Safe: `current`, `filled`, `offset` and `direct` belong to the caller's thread (one at a
+    // time, as `ResultWriter` is used); `spare` and `failure` are under `lock`; the file and
+    // the blocks in flight are the queue's until `drain` returns.
+    static let blockSize = 1 << 20
+    /// Alignment of the buffers, offsets and lengths of `O_DIRECT` writes: 4 KiB covers the
+    /// logical block size of the disks Linux runs on.
+    static let alignment = 4096
+    static let buffersInFlight = 4
+
+    let fd: Int32
+    private let queue = DispatchQueue(label: "support-host.result-write")
+    private let room = DispatchSemaphore(value: DirectWriter.buffersInFlight)
+    private let lock = ThreadLock()
+    private var spare: [UnsafeMutableRawPointer] = []
+    private var allocated: [UnsafeMutableRawPointer] = []
+    private var failure: Int32 = 0
+    private var current: UnsafeMutableRawPointer?
+    private var filled = 0
+    private var offset: Int64 = 0
+    /// nil until the first full block: a result smaller than one block is written once, through
+    /// the page cache, like any small file.
+    private var direct: Bool?
+
+    /// Writes into `fd`, an empty file opened for writing; the caller closes it after `finish`.
+    /// `pastPageCache` false: through the page cache, as where `O_DIRECT` is refused.
+    init(fd: Int32, pastPageCache: Bool = true) {
+        self.fd = fd
+        if !pastPageCache { direct = false }
+    }
+
+    /// Whether the blocks went past the page cache (nil: no full block yet).
+    var isDirect: Bool? { direct }
+
+    deinit {
+        for buffer in allocated { free(buffer) }
+    }
+
+    /// Copies `bytes` into the current block, handing every full block to the writing thread.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(POSIXFailure) {
+        var rest = bytes
+        while !rest.isEmpty {
+            let block = try buffer()
+            let count = min(Self.blockSize - filled, rest.count)
+            (block + filled).copyMemory(from: rest.baseAddress!, byteCount: count)
+            filled += count
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(count))
+            if filled == Self.blockSize { try submit() }
+        }
+    }
+
+    /// Waits for every block, then writes the last, partial one; afterwards the file holds every
+    /// byte given (durable once the caller fsyncs it).
+    func finish() throws(POSIXFailure) {
+        drain()
+        try checkFailure()
+        guard let block = current, filled > 0 else { return }
+        var start = 0
+        if direct == true {
+            // The aligned part goes past the page cache like the rest; the tail cannot.
+            let aligned = filled & ~(Self.alignment - 1)
+            if aligned > 0 { try writeAll(block, count: aligned, at: offset) }
+            guard csupport_set_direct_io(fd, 0) == 0 else { throw POSIXFailure("fcntl", errno) }
+            start = aligned
+        }
+        try writeAll(block + start, count: filled - start, at: offset + Int64(start))
+        offset += Int64(filled)
+        filled = 0
+    }
+
+    /// Waits until no block is being written: after this, the caller may close or unlink the file.
+    func drain() { queue.sync {} }
+
+    private func buffer() throws(POSIXFailure) -> UnsafeMutableRawPointer {
+        if let current { return current }
+        let reused = lock.withLock { spare.popLast() }
+        if let reused {
+            current = reused
+            return reused
+        }
+        var memory: UnsafeMutableRawPointer?
+        let code = posix_memalign(&memory, Self.alignment, Self.blockSize)
+        guard code == 0, let memory else { throw POSIXFailure("posix_memalign", code) }
+        lock.withLock { allocated.append(memory) }
+        current = memory
+        return memory
+    }
+
+    private func submit() throws(POSIXFailure) {
+        if direct == nil {
+            direct = csupport_set_direct_io(fd, 1) == 0
+        }
+        nonisolated(unsafe) let block = current!  // the queue's until it goes back to `spare`
+        let (at, direct) = (offset, direct!)
+        current = nil
+        filled = 0
+        offset += Int64(Self.blockSize)
+        room.wait()
+        queue.async {
+            do throws(POSIXFailure) {
+                try self.writeAll(block, count: Self.blockSize, at: at)
+                // Through the page cache: start this block's writeback now, not at the fsync.
+                if !direct { _ = csupport_start_writeback(self.fd, at, Int64(Self.blockSize)) }
+            } catch {
+                self.lock.withLock { if self.failure == 0 { self.failure = error.code } }
+            }
+            self.lock.withLock { self.spare.append(block) }
+            self.room.signal()
+        }
+        try checkFailure()
+    }
+
+    private func checkFailure() throws(POSIXFailure) {
+        let code = lock.withLock { failure }
+        if code != 0 { throw POSIXFailure("write", code) }
+    }
+
+    private func writeAll(_ bytes: UnsafeMutableRawPointer, count: Int, at start: Int64) throws(POSIXFailure) {
+        var done = 0
+        while done < count {
+            let written = pwrite(fd, bytes + done, count - done, off_t(start) + off_t(done))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw POSIXFailure("write", errno)
+            }
+            done += written
+        }
+    }
+}
