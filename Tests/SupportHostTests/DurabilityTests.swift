@@ -23,7 +23,9 @@ struct DurabilityTests {
     @Test func anAcknowledgedUploadSurvivesSigkillOfTheHost() async throws {
         let runDir = Fixtures.runDirectory("crash")
         let work = Fixtures.temporaryDirectory("crash-work")
-        let payload = Fixtures.randomData(1_000_000)
+        // Over `DirectWriter`'s 1 MiB blocks, with a tail that is not aligned: past the page
+        // cache, then the tail through it, and both durable once acknowledged.
+        let payload = Fixtures.randomData(3_000_001)
         try payload.write(to: work.appendingPathComponent("payload"))
         let guest = Fixtures.guestScript(#"""
             curl -fsS "$SUPPORT_HOST_URL/" >/dev/null
