@@ -10,7 +10,7 @@ struct DirectWriterTests {
     static let sizes = [1, 4096, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, (3 << 20) + 4096, (6 << 20) + 4097]
 
     @Test(arguments: [true, false])
-    func everyByteReachesTheFile(pastPageCache: Bool) throws {
+    func everyByteReachesTheFile(pastPageCache: Bool) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("direct-writer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -23,7 +23,7 @@ struct DirectWriterTests {
             var offset = 0
             while offset < size {  // an odd chunk size: blocks fill across chunk boundaries
                 let end = min(size, offset + 65_521)
-                try bytes[offset..<end].withUnsafeBytes { try writer.write($0) }
+                try await writer.write(Data(bytes[offset..<end]))
                 offset = end
             }
             try writer.finish()
@@ -38,14 +38,14 @@ struct DirectWriterTests {
         }
     }
 
-    @Test func aWriteErrorIsThrownNotLost() throws {
+    @Test func aWriteErrorIsThrownNotLost() async throws {
         let fd = open("/dev/full", O_WRONLY | O_CLOEXEC)
         try #require(fd >= 0, "/dev/full: every write fails with ENOSPC")
         defer { close(fd) }
         let writer = DirectWriter(fd: fd)
         let block = Data(count: 1 << 20)
-        #expect(throws: POSIXFailure.self) {
-            for _ in 0..<(DirectWriter.buffersInFlight + 2) { try block.withUnsafeBytes { try writer.write($0) } }
+        await #expect(throws: POSIXFailure.self) {
+            for _ in 0..<(DirectWriter.buffersInFlight + 2) { try await writer.write(block) }
             try writer.finish()
         }
     }

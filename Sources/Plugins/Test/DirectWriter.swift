@@ -15,11 +15,13 @@ import Glibc
 ///
 /// A file system without `O_DIRECT` (`fcntl` refuses it) gets the same blocks through the page
 /// cache, each range's writeback started at once. At most `buffersInFlight` blocks wait for the
-/// disk (the caller blocks on the next), so memory stays bounded whatever the result's size.
+/// disk, so memory stays bounded whatever the result's size; past that the upload is suspended
+/// (not its thread: Swift's pool has as many as there are cores, and a slow disk must not hold
+/// them) until a block is written, and reading from its connection stops meanwhile.
 final class DirectWriter: @unchecked Sendable {
-    // Safe: `current`, `filled`, `offset` and `direct` belong to the caller's thread (one at a
-    // time, as `ResultWriter` is used); `spare` and `failure` are under `lock`; the file and
-    // the blocks in flight are the queue's until `drain` returns.
+    // Safe: `current`, `filled`, `offset` and `direct` belong to the caller (one call at a
+    // time, as `ResultWriter` is used); `spare`, `failure`, `inFlight` and `waitingForRoom` are
+    // under `lock`; the file and the blocks in flight are the queue's until `drain` returns.
     static let blockSize = 1 << 20
     /// Alignment of the buffers, offsets and lengths of `O_DIRECT` writes: 4 KiB covers the
     /// logical block size of the disks Linux runs on.
@@ -28,8 +30,9 @@ final class DirectWriter: @unchecked Sendable {
 
     let fd: Int32
     private let queue = DispatchQueue(label: "support-host.result-write")
-    private let room = DispatchSemaphore(value: DirectWriter.buffersInFlight)
     private let lock = ThreadLock()
+    private var inFlight = 0
+    private var waitingForRoom: CheckedContinuation<Void, Never>?
     private var spare: [UnsafeMutableRawPointer] = []
     private var allocated: [UnsafeMutableRawPointer] = []
     private var failure: Int32 = 0
@@ -54,16 +57,16 @@ final class DirectWriter: @unchecked Sendable {
         for buffer in allocated { free(buffer) }
     }
 
-    /// Copies `bytes` into the current block, handing every full block to the writing thread.
-    func write(_ bytes: UnsafeRawBufferPointer) throws(POSIXFailure) {
-        var rest = bytes
-        while !rest.isEmpty {
+    /// Copies `chunk` into the current block, handing every full block to the writing thread.
+    func write(_ chunk: Data) async throws(POSIXFailure) {
+        var copied = 0
+        while copied < chunk.count {
             let block = try buffer()
-            let count = min(Self.blockSize - filled, rest.count)
-            (block + filled).copyMemory(from: rest.baseAddress!, byteCount: count)
+            let count = min(Self.blockSize - filled, chunk.count - copied)
+            chunk.withUnsafeBytes { raw in (block + filled).copyMemory(from: raw.baseAddress! + copied, byteCount: count) }
             filled += count
-            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(count))
-            if filled == Self.blockSize { try submit() }
+            copied += count
+            if filled == Self.blockSize { try await submit() }
         }
     }
 
@@ -104,7 +107,7 @@ final class DirectWriter: @unchecked Sendable {
         return memory
     }
 
-    private func submit() throws(POSIXFailure) {
+    private func submit() async throws(POSIXFailure) {
         if direct == nil {
             direct = csupport_set_direct_io(fd, 1) == 0
         }
@@ -113,7 +116,7 @@ final class DirectWriter: @unchecked Sendable {
         current = nil
         filled = 0
         offset += Int64(Self.blockSize)
-        room.wait()
+        await waitForRoom()
         queue.async {
             do throws(POSIXFailure) {
                 try self.writeAll(block, count: Self.blockSize, at: at)
@@ -122,10 +125,30 @@ final class DirectWriter: @unchecked Sendable {
             } catch {
                 self.lock.withLock { if self.failure == 0 { self.failure = error.code } }
             }
-            self.lock.withLock { self.spare.append(block) }
-            self.room.signal()
+            let waiting = self.lock.withLock {
+                self.spare.append(block)
+                defer { self.waitingForRoom = nil }
+                if self.waitingForRoom == nil { self.inFlight -= 1 }  // else its place goes to the waiter
+                return self.waitingForRoom
+            }
+            waiting?.resume()
         }
         try checkFailure()
+    }
+
+    /// Returns once fewer than `buffersInFlight` blocks are on their way, holding a place.
+    private func waitForRoom() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let taken = lock.withLock {
+                guard inFlight < Self.buffersInFlight else {
+                    waitingForRoom = continuation
+                    return false
+                }
+                inFlight += 1
+                return true
+            }
+            if taken { continuation.resume() }
+        }
     }
 
     private func checkFailure() throws(POSIXFailure) {

@@ -43,7 +43,7 @@ struct ResultWriter {
         temporaryPath = self.directory + "/" + Self.temporaryPrefix + UUID().uuidString
     }
 
-    mutating func write(_ chunk: Data) throws {
+    mutating func write(_ chunk: Data) async throws {
         if let backgroundHasher { backgroundHasher.update(chunk) } else { hasher.update(data: chunk) }
         size += Int64(chunk.count)
         if head.count < 64 { head += chunk.prefix(64 - head.count) }
@@ -51,25 +51,25 @@ struct ResultWriter {
             inlineBytes?.append(chunk)
             return
         }
-        if fd < 0 { try openFile() }
-        try writeToFile(chunk)
+        if fd < 0 { try await openFile() }
+        try await writeToFile(chunk)
     }
 
-    private func writeToFile(_ bytes: Data) throws {
+    private func writeToFile(_ bytes: Data) async throws(POSIXFailure) {
         do {
-            try bytes.withUnsafeBytes { try file!.write($0) }
-        } catch let failure as POSIXFailure {
-            throw POSIXFailure("\(failure.operation) \(temporaryPath)", failure.code)
+            try await file!.write(bytes)
+        } catch {
+            throw POSIXFailure("\(error.operation) \(temporaryPath)", error.code)
         }
     }
 
     /// The result outgrew `inlineLimit`: from here on it streams to the temporary file.
-    private mutating func openFile() throws {
+    private mutating func openFile() async throws {
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw POSIXFailure("open \(temporaryPath)", errno) }
         file = DirectWriter(fd: fd)
         backgroundHasher = BackgroundHasher(continuing: hasher)
-        if let held = inlineBytes, !held.isEmpty { try writeToFile(held) }
+        if let held = inlineBytes, !held.isEmpty { try await writeToFile(held) }
         inlineBytes = nil
     }
 

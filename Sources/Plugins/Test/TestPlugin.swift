@@ -65,7 +65,7 @@ public final class TestPlugin: Plugin {
                 guard writer.size + Int64(chunk.count) <= limit else {
                     throw GuestError(413, "result is over the limit of \(limit) bytes")
                 }
-                try writer.write(chunk)
+                try await writer.write(chunk)
             }
         } catch {
             writer.discard()
