@@ -20,22 +20,23 @@ import Glibc
 /// them) until a block is written, and reading from its connection stops meanwhile.
 final class DirectWriter: @unchecked Sendable {
     // Safe: `current`, `filled`, `offset` and `direct` belong to the caller (one call at a
-    // time, as `ResultWriter` is used); `spare`, `failure`, `inFlight` and `waitingForRoom` are
-    // under `lock`; the file and the blocks in flight are the queue's until `drain` returns.
+    // time, as `ResultWriter` is used); the fields after `lock` are under it; the file and the
+    // blocks in flight are the queue's until a drain returns.
     static let blockSize = 1 << 20
     /// Alignment of the buffers, offsets and lengths of `O_DIRECT` writes: 4 KiB covers the
     /// logical block size of the disks Linux runs on.
     static let alignment = 4096
-    static let buffersInFlight = 4
 
     let fd: Int32
+    let buffersInFlight: Int
     private let queue = DispatchQueue(label: "support-host.result-write")
     private let lock = ThreadLock()
-    private var inFlight = 0
-    private var waitingForRoom: CheckedContinuation<Void, Never>?
     private var spare: [UnsafeMutableRawPointer] = []
     private var allocated: [UnsafeMutableRawPointer] = []
     private var failure: Int32 = 0
+    private var inFlight = 0
+    private var waitingForRoom: CheckedContinuation<Void, Never>?
+    private var roomWaits = 0
     private var current: UnsafeMutableRawPointer?
     private var filled = 0
     private var offset: Int64 = 0
@@ -43,15 +44,19 @@ final class DirectWriter: @unchecked Sendable {
     /// the page cache, like any small file.
     private var direct: Bool?
 
-    /// Writes into `fd`, an empty file opened for writing; the caller closes it after `finish`.
-    /// `pastPageCache` false: through the page cache, as where `O_DIRECT` is refused.
-    init(fd: Int32, pastPageCache: Bool = true) {
+    /// Writes into `fd`, an empty file opened for writing; the caller closes it after `finish`
+    /// or a drain. `pastPageCache` false: through the page cache, as where `O_DIRECT` is refused.
+    init(fd: Int32, pastPageCache: Bool = true, buffersInFlight: Int = 4) {
         self.fd = fd
+        self.buffersInFlight = max(1, buffersInFlight)
         if !pastPageCache { direct = false }
     }
 
     /// Whether the blocks went past the page cache (nil: no full block yet).
     var isDirect: Bool? { direct }
+
+    /// How often an upload waited for a block to be written (for tests).
+    var waitsForRoom: Int { lock.withLock { roomWaits } }
 
     deinit {
         for buffer in allocated { free(buffer) }
@@ -71,16 +76,17 @@ final class DirectWriter: @unchecked Sendable {
     }
 
     /// Waits for every block, then writes the last, partial one; afterwards the file holds every
-    /// byte given (durable once the caller fsyncs it).
+    /// byte given (durable once the caller fsyncs it), and the blocks' memory is given back.
     func finish() throws(POSIXFailure) {
         drain()
+        defer { releaseBlocks() }
         try checkFailure()
         guard let block = current, filled > 0 else { return }
         var start = 0
         if direct == true {
             // The aligned part goes past the page cache like the rest; the tail cannot.
             let aligned = filled & ~(Self.alignment - 1)
-            if aligned > 0 { try writeAll(block, count: aligned, at: offset) }
+            if aligned > 0 { try writeBlock(block, count: aligned, at: offset, direct: true) }
             guard csupport_set_direct_io(fd, 0) == 0 else { throw POSIXFailure("fcntl", errno) }
             start = aligned
         }
@@ -89,8 +95,20 @@ final class DirectWriter: @unchecked Sendable {
         filled = 0
     }
 
-    /// Waits until no block is being written: after this, the caller may close or unlink the file.
+    /// Waits until no block is being written: after this, the caller may close or unlink the
+    /// file. Blocks the calling thread: for `finish`, which runs off Swift's pool.
     func drain() { queue.sync {} }
+
+    /// `drain` for async code: suspends instead of holding the thread.
+    func drained() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async { continuation.resume() }
+        }
+    }
+
+    /// For tests: holds the writing thread back (blocks queue up), and lets it go again.
+    func holdWrites() { queue.suspend() }
+    func releaseWrites() { queue.resume() }
 
     private func buffer() throws(POSIXFailure) -> UnsafeMutableRawPointer {
         if let current { return current }
@@ -107,6 +125,15 @@ final class DirectWriter: @unchecked Sendable {
         return memory
     }
 
+    private func releaseBlocks() {
+        current = nil
+        let blocks = lock.withLock {
+            defer { allocated = []; spare = [] }
+            return allocated
+        }
+        for block in blocks { free(block) }
+    }
+
     private func submit() async throws(POSIXFailure) {
         if direct == nil {
             direct = csupport_set_direct_io(fd, 1) == 0
@@ -119,7 +146,7 @@ final class DirectWriter: @unchecked Sendable {
         await waitForRoom()
         queue.async {
             do throws(POSIXFailure) {
-                try self.writeAll(block, count: Self.blockSize, at: at)
+                try self.writeBlock(block, count: Self.blockSize, at: at, direct: direct)
                 // Through the page cache: start this block's writeback now, not at the fsync.
                 if !direct { _ = csupport_start_writeback(self.fd, at, Int64(Self.blockSize)) }
             } catch {
@@ -140,8 +167,9 @@ final class DirectWriter: @unchecked Sendable {
     private func waitForRoom() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let taken = lock.withLock {
-                guard inFlight < Self.buffersInFlight else {
+                guard inFlight < buffersInFlight else {
                     waitingForRoom = continuation
+                    roomWaits += 1
                     return false
                 }
                 inFlight += 1
@@ -156,6 +184,20 @@ final class DirectWriter: @unchecked Sendable {
         if code != 0 { throw POSIXFailure("write", code) }
     }
 
+    /// One aligned block. Past the page cache, a file system may still refuse it (`EINVAL`:
+    /// an alignment above 4 KiB) or take part of it: then `O_DIRECT` goes off for the file and
+    /// the rest goes through the page cache, so the upload is stored either way.
+    private func writeBlock(_ bytes: UnsafeMutableRawPointer, count: Int, at start: Int64, direct: Bool) throws(POSIXFailure) {
+        guard direct else { return try writeAll(bytes, count: count, at: start) }
+        var written = pwrite(fd, bytes, count, off_t(start))
+        while written < 0 && errno == EINTR { written = pwrite(fd, bytes, count, off_t(start)) }
+        if written == count { return }
+        guard written > 0 || errno == EINVAL else { throw POSIXFailure("write", errno) }
+        guard csupport_set_direct_io(fd, 0) == 0 else { throw POSIXFailure("fcntl", errno) }
+        let done = max(0, written)
+        try writeAll(bytes + done, count: count - done, at: start + Int64(done))
+    }
+
     private func writeAll(_ bytes: UnsafeMutableRawPointer, count: Int, at start: Int64) throws(POSIXFailure) {
         var done = 0
         while done < count {
@@ -164,6 +206,7 @@ final class DirectWriter: @unchecked Sendable {
                 if errno == EINTR { continue }
                 throw POSIXFailure("write", errno)
             }
+            if written == 0 { throw POSIXFailure("write", EIO) }  // never expected; no endless loop
             done += written
         }
     }

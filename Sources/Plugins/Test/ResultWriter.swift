@@ -94,9 +94,9 @@ struct ResultWriter {
     /// The digest so far, without committing (for comparing a repeat).
     var digest: String { backgroundHasher?.digest ?? hexEncoded(hasher.finalize()) }
 
-    func discard() {
+    func discard() async {
         guard fd >= 0 else { return }
-        file?.drain()  // no block may be written into a closed (or reused) descriptor
+        await file?.drained()  // no block may be written into a closed (or reused) descriptor
         close(fd)
         unlink(temporaryPath)
     }

@@ -68,7 +68,7 @@ public final class TestPlugin: Plugin {
                 try await writer.write(chunk)
             }
         } catch {
-            writer.discard()
+            await writer.discard()
             context.record("result-incomplete", [
                 "path": .string(request.path), "bytes": .int(writer.size), "reason": .string("\(error)"),
             ])
@@ -85,7 +85,7 @@ public final class TestPlugin: Plugin {
             return nil
         }
         if let earlier {
-            writer.discard()
+            await writer.discard()
             return try answerRepeat(of: earlier, sha256: digest, size: writer.size)
         }
         do {
@@ -93,7 +93,7 @@ public final class TestPlugin: Plugin {
             if writer.inlineBytes == nil { try await writer.commit(as: fileName) }
         } catch {
             state.withLock { _ = $0.stored.removeValue(forKey: place.key) }
-            writer.discard()
+            await writer.discard()
             throw error
         }
         return try await finishStored(result, head: writer.head, inline: writer.inlineBytes)
