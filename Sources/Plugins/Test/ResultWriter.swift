@@ -1,4 +1,3 @@
-import CSupport
 import Crypto
 import FoundationEssentials
 import PluginAPI
